@@ -1,0 +1,1 @@
+"""The model registry: models, versions with lineage, and stages with their history."""
