@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from functools import cached_property
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
     )
     allow_pickle: bool = Field(
         default=False, description="Allow loading pickle/joblib artifacts (arbitrary code!)"
+    )
+    actor: str | None = Field(
+        default=None, description="Name recorded as the actor of CLI changes; default: OS user"
     )
     host: str = "127.0.0.1"
     port: int = 8080
@@ -65,6 +69,9 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    def cli_actor(self) -> str:
+        return self.actor or f"cli:{getpass.getuser()}"
 
     @property
     def artifacts_dir(self) -> Path:

@@ -147,6 +147,10 @@ class StageChange(Strict):
     reason: Text(2000, 3) = Field(description="why: kept in the stage history and the audit log")
 
 
+class ArchiveRequest(Strict):
+    reason: Text(2000, 3) = Field(description="why: kept in the audit log")
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int

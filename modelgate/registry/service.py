@@ -58,8 +58,11 @@ def create_model(session: Session, *, spec: ModelCreate, actor: str) -> Model:
     return model
 
 
-def get_model(session: Session, *, name: str) -> Model:
-    model = session.exec(select(Model).where(Model.name == name)).first()
+def get_model(session: Session, *, name: str, for_update: bool = False) -> Model:
+    """The model by name. `for_update` locks its row until commit (PostgreSQL), which
+    serialises stage changes per model; SQLite transactions are already exclusive."""
+    query = select(Model).where(Model.name == name)
+    model = session.exec(query.with_for_update() if for_update else query).first()
     if model is None:
         raise NotFound(f"no model named {name!r}", field="name")
     return model
@@ -106,7 +109,7 @@ def update_model(session: Session, *, name: str, patch: ModelUpdate, actor: str)
 
 def archive_model(session: Session, *, name: str, actor: str, reason: str) -> Model:
     """Archive a model and all its versions (nothing is deleted)."""
-    model = get_model(session, name=name)
+    model = get_model(session, name=name, for_update=True)
     if model.archived_at is not None:
         return model
     for version in _versions(session, model):
@@ -226,7 +229,7 @@ def update_version(
 def archive_version(
     session: Session, *, model_name: str, version: str, actor: str, reason: str
 ) -> ModelVersion:
-    model = get_model(session, name=model_name)
+    model = get_model(session, name=model_name, for_update=True)
     row = get_version(session, model_name=model_name, version=version)
     if row.status == ARCHIVED:
         return row
@@ -309,6 +312,13 @@ def set_stage(
         },
     )
     return target
+
+
+def check_stage(stage: str, stages: Sequence[str]) -> None:
+    if stage not in stages:
+        raise InvalidInput(
+            f"unknown stage {stage!r}; stages are {', '.join(stages)}", field="stage"
+        )
 
 
 def _holder(session: Session, model: Model, stage: str) -> ModelVersion | None:

@@ -1,0 +1,43 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import audit, health, models, stages, versions
+from modelgate import __version__
+from modelgate.config import Settings
+from modelgate.db import make_engine
+
+log = logging.getLogger("modelgate.api")
+
+DESCRIPTION = """\
+modelgate's REST API: the model registry with lineage and stage history, and the
+hash-chained audit log. Authenticate with `Authorization: Bearer <token>`; create tokens with
+`modelgate token create --name ci --scopes read,write`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="modelgate", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    errors.install(app)
+    for router in (health.router, models.router, versions.router, stages.router, audit.router):
+        app.include_router(router)
+    return app
