@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
 from modelgate.errors import (
@@ -19,6 +22,27 @@ from modelgate.errors import (
 )
 
 log = logging.getLogger("modelgate.api")
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    code: str | None = None
+    field: str | None = None
+    error_id: str | None = None
+
+
+def _doc(text: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": text}
+
+
+# Documented on every /api/v1 route so clients (and the OpenAPI spec) know the failure modes.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _doc("missing, invalid, expired or revoked token"),
+    403: _doc("the token lacks the scope this operation needs"),
+    404: _doc("no such model, version or stage"),
+    409: _doc("conflicts with the current state (duplicate, archived, concurrent change)"),
+    503: _doc("the database is unavailable"),
+}
 
 STATUS: dict[type[ModelgateError], int] = {
     NotFound: 404,
@@ -39,11 +63,45 @@ def _status(exc: ModelgateError) -> int:
 async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ModelgateError)
     status = _status(exc)
+    if status == 422:  # the same shape as request validation errors: one format for clients
+        field = exc.field or ""
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": [field] if field else [],
+                        "field": field,
+                        "msg": exc.message,
+                        "type": exc.code,
+                    }
+                ]
+            },
+            status_code=422,
+        )
     body: dict[str, object] = {"detail": exc.message, "code": exc.code}
     if exc.field:
         body["field"] = exc.field
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field at fault. The offending input is not echoed back: it may be
+    huge, secret, or not representable in JSON (NaN)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = []
+    for err in exc.errors():
+        loc = [p if isinstance(p, int | str) else str(p) for p in err.get("loc", ())]
+        field = ".".join(str(p) for p in loc[1:]) or str(loc[0] if loc else "")
+        detail.append(
+            {
+                "loc": loc,
+                "field": field,
+                "msg": str(err.get("msg", "invalid")),
+                "type": str(err.get("type", "value_error")),
+            }
+        )
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -66,5 +124,6 @@ async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ModelgateError, domain_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(Exception, unexpected)

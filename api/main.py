@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     errors.install(app)
-    for router in (health.router, models.router, versions.router, stages.router, audit.router):
-        app.include_router(router)
+    app.include_router(health.router)
+    for router in (models.router, versions.router, stages.router, audit.router):
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
     return app

@@ -18,7 +18,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: database reachable and migrations current")
+@router.get(
+    "/readyz",
+    summary="Readiness: database reachable and migrations current",
+    responses={503: {"description": "database unreachable or migrations pending"}},
+)
 def readyz(engine: EngineDep) -> Any:
     try:
         status = migration_status(engine)
