@@ -1,0 +1,36 @@
+"""`make demo` runs the real demo: trains, saves with skops, registers, promotes, audits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from modelgate.config import Settings
+from modelgate.demo import run_demo
+from modelgate.files import local_path, sha256_file
+
+
+@pytest.mark.slow
+def test_demo_runs_and_is_repeatable(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    console = Console(record=True, width=140)
+    summary = run_demo(settings, console)
+    v1, v2 = summary["versions"]["v1"], summary["versions"]["v2"]
+    assert (v1.stage, v2.stage) == ("production", "staging")
+    assert summary["audit"].ok and summary["audit"].entries == 5
+    artifact = local_path(v1.artifact_uri)
+    assert artifact is not None and sha256_file(artifact) == v1.artifact_sha256
+    import skops.io
+
+    model = skops.io.load(artifact, trusted=skops.io.get_untrusted_types(file=artifact))
+    assert hasattr(model, "predict_proba")
+    assert "personal_status_sex" in v2.data_schema["features"]
+    assert "personal_status_sex" not in v1.data_schema["features"]
+    assert 0.6 < v1.metrics["accuracy"] < 0.9 and v1.lineage.random_seed == 42
+    text = console.export_text()
+    assert "credit-risk" in text and "intact" in text
+
+    again = run_demo(settings, Console(record=True, width=140))
+    assert again["audit"].entries == 5  # nothing registered twice, no stage churn
