@@ -251,23 +251,21 @@ def _show(engine: Any, settings: Settings, console: Console, notes: list[str]) -
             [
                 "version",
                 "stage",
-                "features",
                 "accuracy",
                 "roc_auc",
                 "seed",
-                "training data sha256",
-                "artifact sha256",
+                "commit",
+                "training data",
             ],
             [
                 (
                     v.version,
                     v.stage,
-                    len(v.data_schema.get("features", [])),
                     f"{v.metrics.get('accuracy', float('nan')):.3f}",
                     f"{v.metrics.get('roc_auc', float('nan')):.3f}",
                     v.lineage.random_seed,
-                    (v.lineage.training_data_sha256 or "")[:12] + "…",
-                    (v.artifact_sha256 or "")[:12] + "…",
+                    (v.lineage.code_commit or "")[:8] or None,
+                    "sha256:" + (v.lineage.training_data_sha256 or "")[:10],
                 )
                 for v in outs
             ],
