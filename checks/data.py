@@ -222,7 +222,7 @@ def ensure_predictions(
         )
     require_columns(ds, roles.features, role="model feature", label=label)
     features = frame[list(roles.features)]
-    out = frame.copy()
+    out = frame.copy(deep=False)  # only columns are added: no need to copy 1M rows
     try:
         if missing_pred:
             out[pred_col] = np.asarray(model.predict(features))
