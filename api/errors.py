@@ -44,6 +44,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _doc("the database is unavailable"),
 }
 
+# For routes whose success is not JSON (the HTML report): FastAPI would document the error
+# models under the route's media type, so say explicitly that errors are JSON.
+HTML_ROUTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": doc["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for status, doc in ERROR_RESPONSES.items()
+}
+
 STATUS: dict[type[ModelgateError], int] = {
     NotFound: 404,
     Conflict: 409,

@@ -6,7 +6,7 @@ import getpass
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_STAGES = ("dev", "staging", "canary", "production")
@@ -33,6 +33,33 @@ class Settings(BaseSettings):
     allow_pickle: bool = Field(
         default=False, description="Allow loading pickle/joblib artifacts (arbitrary code!)"
     )
+    policy_paths: list[Path] = Field(
+        default_factory=list,
+        description="Policy files/dirs; default: the shipped packs plus MODELGATE_HOME/policies",
+    )
+    workers: int = Field(default=2, ge=1, le=64, description="Check-run worker processes")
+    allow_http_data: bool = Field(default=True, description="Allow http(s):// data URIs")
+    # Slack (the names Slack's own tools use, plus ours)
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"),
+        description="xoxb- token; without it messages go to the console outbox",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Web API base URL (tests: a local fake)"
+    )
+    public_url: str | None = Field(
+        default=None, description="How browsers reach this server, for links in Slack"
+    )
+    roles_file: Path | None = Field(default=None, description="YAML: roles → Slack users/groups")
+    usergroup_cache_s: int = Field(default=300, ge=0, description="User-group membership cache")
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs report links; default: generated in MODELGATE_HOME"
+    )
     actor: str | None = Field(
         default=None, description="Name recorded as the actor of CLI changes; default: OS user"
     )
@@ -40,9 +67,9 @@ class Settings(BaseSettings):
     port: int = 8080
     log_level: str = "info"
 
-    @field_validator("stages", mode="before")
+    @field_validator("stages", "policy_paths", mode="before")
     @classmethod
-    def _split_stages(cls, v: object) -> object:
+    def _split_list(cls, v: object) -> object:
         if isinstance(v, str):
             return [s.strip() for s in v.split(",") if s.strip()]
         return v
@@ -76,3 +103,23 @@ class Settings(BaseSettings):
     @property
     def artifacts_dir(self) -> Path:
         return self.home / "artifacts"
+
+    def link_secret(self) -> bytes:
+        """The key that signs report links: configured, or generated once per home."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.home / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    def effective_policy_paths(self) -> list[Path]:
+        if self.policy_paths:
+            return list(self.policy_paths)
+        from policies import PACKS_DIR
+
+        return [PACKS_DIR, self.home / "policies"]

@@ -2,6 +2,16 @@
 
 from modelgate.audit.models import AuditEvent, AuditHead
 from modelgate.registry.models import Model, ModelVersion, StageTransition
+from modelgate.runs.models import CheckResultRow, CheckRun
 from modelgate.tokens import ApiToken
 
-__all__ = ["ApiToken", "AuditEvent", "AuditHead", "Model", "ModelVersion", "StageTransition"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "CheckResultRow",
+    "CheckRun",
+    "Model",
+    "ModelVersion",
+    "StageTransition",
+]

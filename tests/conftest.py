@@ -23,6 +23,8 @@ POSTGRES_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
 
+pytest_plugins = ["tests.fixtures_runs"]
+
 
 def _postgres_reachable() -> str | None:
     import psycopg

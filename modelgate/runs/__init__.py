@@ -1,0 +1,1 @@
+"""Check runs: a model version judged against its effective policy."""

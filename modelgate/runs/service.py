@@ -1,0 +1,191 @@
+"""Run records: create, claim, finish, read. Transitions are conditional updates."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from checks.base import CheckResult
+from modelgate import audit
+from modelgate.errors import Conflict, NotFound
+from modelgate.registry import service as registry
+from modelgate.registry.models import Model, ModelVersion
+from modelgate.registry.service import model_subject
+from modelgate.runs.models import CheckResultRow, CheckRun
+from modelgate.runs.schemas import RunOut
+from modelgate.runs.state import TRANSITIONS, RunStatus, summary
+from modelgate.types import utcnow
+from policies.schema import EffectivePolicy
+
+
+def create_run(
+    session: Session,
+    *,
+    model_name: str,
+    version: str,
+    policy: EffectivePolicy,
+    requested_by: str,
+    trigger: str,
+    current_data_uri: str | None = None,
+) -> CheckRun:
+    model = registry.get_model(session, name=model_name)
+    v = registry.get_version(session, model_name=model_name, version=version)
+    if v.status == "archived":
+        raise Conflict(f"version {version!r} of {model_name!r} is archived; check an active one")
+    run = CheckRun(
+        id=uuid.uuid4().hex,
+        model_id=model.id,
+        version_id=v.id,
+        trigger=trigger,
+        requested_by=requested_by,
+        current_data_uri=current_data_uri,
+        policy_sha256=policy.sha256,
+        policy=policy.model_dump(mode="json"),
+    )
+    session.add(run)
+    session.flush()
+    audit.record(
+        session,
+        actor=requested_by,
+        action="run.create",
+        subject=model_subject(model_name, version),
+        payload={
+            "run": run.id,
+            "trigger": trigger,
+            "policy_sha256": policy.sha256,
+            "current_data_uri": current_data_uri,
+        },
+    )
+    return run
+
+
+def _transition(session: Session, run_id: str, to: RunStatus, **values: Any) -> bool:
+    """Move a run to `to` if its current status allows it; False if it was not allowed
+    (already claimed, already finished): the caller then does nothing."""
+    allowed_from = [s.value for s, targets in TRANSITIONS.items() if to in targets]
+    result = session.execute(
+        update(CheckRun)
+        .where(CheckRun.id == run_id, col(CheckRun.status).in_(allowed_from))
+        .values(status=to.value, **values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_run(session: Session, run_id: str) -> bool:
+    return _transition(session, run_id, RunStatus.RUNNING, started_at=utcnow())
+
+
+def finish_run(
+    session: Session,
+    run_id: str,
+    *,
+    status: RunStatus,
+    results: list[CheckResult],
+    current_sha256: str | None = None,
+    error: str | None = None,
+    skipped: list[str] | None = None,
+) -> bool:
+    """Record the verdict and results; False (and nothing written) if already finished."""
+    brief = {**summary(results), "skipped": skipped or []}
+    if not _transition(
+        session,
+        run_id,
+        status,
+        finished_at=utcnow(),
+        summary=brief,
+        error=error,
+        current_data_sha256=current_sha256,
+    ):
+        return False
+    for i, r in enumerate(results):
+        session.add(CheckResultRow(run_id=run_id, position=i, **r.model_dump(mode="json")))
+    run = session.get(CheckRun, run_id)
+    assert run is not None
+    model = session.get(Model, run.model_id)
+    version = session.get(ModelVersion, run.version_id)
+    assert model is not None and version is not None
+    audit.record(
+        session,
+        actor="modelgate",
+        action="run.finish",
+        subject=model_subject(model.name, version.version),
+        payload={"run": run_id, "status": status.value, **brief, "error": error},
+    )
+    return True
+
+
+def get_run(session: Session, run_id: str) -> CheckRun:
+    run = session.get(CheckRun, run_id)
+    if run is None:
+        raise NotFound(f"no run {run_id!r}", field="run_id")
+    return run
+
+
+def results_of(session: Session, run_id: str) -> list[CheckResult]:
+    rows = session.exec(
+        select(CheckResultRow)
+        .where(CheckResultRow.run_id == run_id)
+        .order_by(col(CheckResultRow.position))
+    ).all()
+    return [
+        CheckResult.model_validate(r.model_dump(exclude={"id", "run_id", "position"})) for r in rows
+    ]
+
+
+def run_out(session: Session, run: CheckRun, *, with_results: bool = True) -> RunOut:
+    model = session.get(Model, run.model_id)
+    version = session.get(ModelVersion, run.version_id)
+    assert model is not None and version is not None
+    return RunOut(
+        id=run.id,
+        model=model.name,
+        version=version.version,
+        status=run.status,
+        trigger=run.trigger,
+        requested_by=run.requested_by,
+        current_data_uri=run.current_data_uri,
+        current_data_sha256=run.current_data_sha256,
+        policy_sha256=run.policy_sha256,
+        policy_sources=run.policy.get("sources", []),
+        summary=run.summary,
+        error=run.error,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        results=results_of(session, run.id) if with_results else [],
+        report_url=f"/api/v1/runs/{run.id}/report",
+    )
+
+
+def list_runs(
+    session: Session,
+    *,
+    model_name: str,
+    version: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[CheckRun], int]:
+    model = registry.get_model(session, name=model_name)
+    query = select(CheckRun).where(CheckRun.model_id == model.id)
+    if version:
+        v = registry.get_version(session, model_name=model_name, version=version)
+        query = query.where(CheckRun.version_id == v.id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(CheckRun.created_at).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(rows), int(total)
+
+
+def latest_finished(session: Session, version_id: int) -> CheckRun | None:
+    return session.exec(
+        select(CheckRun)
+        .where(
+            CheckRun.version_id == version_id,
+            col(CheckRun.status).in_(["passed", "warned", "failed"]),
+        )
+        .order_by(col(CheckRun.finished_at).desc())
+    ).first()

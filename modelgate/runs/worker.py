@@ -1,0 +1,74 @@
+"""The worker process pool that executes check runs away from the web server's event loop."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from modelgate.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _work(settings_data: dict[str, Any], run_id: str) -> str | None:
+    """Runs in a worker process: its main thread, so per-check time limits apply."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from modelgate.runs.flows import execute_run
+
+    out = execute_run(Settings(**settings_data), run_id)
+    return out.status if out else None
+
+
+class RunPool:
+    """Submits run ids to a lazily started pool of `settings.workers` processes.
+
+    Processes are spawned (not forked) so they never inherit the server's threads or
+    database connections; a worker keeps its caches (reference profiles) between runs.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._data = settings.model_dump(mode="json")
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, run_id: str) -> Future[str | None]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._settings.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+        future = self._pool.submit(_work, self._data, run_id)
+        future.add_done_callback(lambda f: self._record_failure(run_id, f))
+        return future
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=not wait)
+            self._pool = None
+
+    def _record_failure(self, run_id: str, future: Future[str | None]) -> None:
+        """A worker that died (killed, out of memory) leaves its run errored, not running."""
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is None:
+            return
+        log.error("run %s failed in its worker: %s", run_id, exc, exc_info=exc)
+        from modelgate.db import make_engine, session_scope
+        from modelgate.runs.service import finish_run
+        from modelgate.runs.state import RunStatus
+
+        engine = make_engine(self._settings)
+        try:
+            with session_scope(engine) as s:
+                finish_run(
+                    s,
+                    run_id,
+                    status=RunStatus.ERRORED,
+                    results=[],
+                    error=f"the worker failed: {type(exc).__name__}: {exc}",
+                )
+        finally:
+            engine.dispose()
