@@ -25,12 +25,16 @@ from modelgate.registry import service
 from modelgate.registry.schemas import DataSchema, Lineage, ModelCreate, VersionCreate
 
 DATA_FILE = Path(__file__).parent / "demo_data" / "german_credit.csv"
+DEMO_POLICY = Path(__file__).parent / "demo_data" / "policies" / "credit-risk.yaml"
 MODEL = "credit-risk"
 ACTOR = "demo"
 TARGET = "good_credit"  # 1 = the applicant repaid (credit_risk == "good")
 SENSITIVE = ["sex", "foreign_worker"]
-EXCLUDED = {"credit_risk", "sex", "personal_status_sex"}
-SEED = 42
+# Protected attributes and their known proxies are never model inputs (v2 breaks that rule).
+EXCLUDED = {"credit_risk", "sex", "personal_status_sex", "foreign_worker"}
+SEED = 7
+# Approve when P(repay) >= 0.7: a lender's cut-off, well above the 0.5 of plain accuracy.
+DECISION_THRESHOLD = 0.7
 
 
 @dataclass(frozen=True)
@@ -68,47 +72,53 @@ def feature_columns(df: pd.DataFrame, recipe: Recipe) -> list[str]:
     return base + list(recipe.extra_features)
 
 
+def split(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """60% training, 20% reference (validation, registered with the version), 20% held back
+    as "this week's applicants": data neither model has seen."""
+    from sklearn.model_selection import train_test_split
+
+    train_df, rest = train_test_split(df, test_size=0.4, random_state=SEED, stratify=df[TARGET])
+    reference, current = train_test_split(
+        rest, test_size=0.5, random_state=SEED, stratify=rest[TARGET]
+    )
+    return train_df, reference, current
+
+
 def train(df: pd.DataFrame, recipe: Recipe) -> tuple[Any, pd.DataFrame, dict[str, float]]:
-    """Fit the pipeline; returns it, the held-out split with predictions, and its metrics."""
+    """Fit the model; returns it, the reference split with its predictions, and metrics.
+
+    The decision threshold is part of the artifact (FixedThresholdClassifier), so whoever
+    scores new data with it applies the same cut-off as the reference predictions.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import FixedThresholdClassifier
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
     features = feature_columns(df, recipe)
     categorical = [c for c in features if df[c].dtype == object]
-    train_df, test_df = train_test_split(df, test_size=0.3, random_state=SEED, stratify=df[TARGET])
-    pipe = Pipeline(
-        [
-            (
-                "prep",
-                ColumnTransformer(
-                    [
-                        (
-                            "cat",
-                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                            categorical,
-                        )
-                    ],
-                    remainder="passthrough",
-                    verbose_feature_names_out=False,
-                ),
-            ),
-            ("clf", RandomForestClassifier(random_state=SEED, n_jobs=1, **recipe.params)),
-        ]
+    train_df, reference, _ = split(df)
+    encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    prep = ColumnTransformer(
+        [("cat", encode, categorical)], remainder="passthrough", verbose_feature_names_out=False
     )
-    pipe.fit(train_df[features], train_df[TARGET])
-    held_out = test_df.copy()
-    held_out["score"] = pipe.predict_proba(held_out[features])[:, 1]
-    held_out["prediction"] = (held_out["score"] >= 0.5).astype(int)
+    forest = RandomForestClassifier(random_state=SEED, n_jobs=1, **recipe.params)
+    model = FixedThresholdClassifier(
+        Pipeline([("prep", prep), ("clf", forest)]), threshold=DECISION_THRESHOLD
+    )
+    model.fit(train_df[features], train_df[TARGET])
+    reference = reference.copy()
+    reference["score"] = model.predict_proba(reference[features])[:, 1]
+    reference["prediction"] = model.predict(reference[features])
+    y = reference[TARGET]
     metrics = {
-        "accuracy": float(accuracy_score(held_out[TARGET], held_out["prediction"])),
-        "f1": float(f1_score(held_out[TARGET], held_out["prediction"])),
-        "roc_auc": float(roc_auc_score(held_out[TARGET], held_out["score"])),
+        "accuracy": float(accuracy_score(y, reference["prediction"])),
+        "f1": float(f1_score(y, reference["prediction"])),
+        "roc_auc": float(roc_auc_score(y, reference["score"])),
     }
-    return pipe, held_out, metrics
+    return model, reference, metrics
 
 
 def _git_commit() -> str | None:
@@ -132,13 +142,13 @@ def build_version(
 ) -> VersionCreate:
     import skops.io
 
-    pipe, held_out, metrics = train(df, recipe)
+    model, reference_df, metrics = train(df, recipe)
     vdir = workdir / recipe.version
     vdir.mkdir(parents=True, exist_ok=True)
     artifact = vdir / "model.skops"
-    skops.io.dump(pipe, artifact)
+    skops.io.dump(model, artifact)
     reference = vdir / "reference.csv"
-    held_out.to_csv(reference, index=False)
+    reference_df.to_csv(reference, index=False)
     features = feature_columns(df, recipe)
     return VersionCreate(
         version=recipe.version,
@@ -163,7 +173,7 @@ def build_version(
             hyperparameters={
                 "estimator": "RandomForestClassifier",
                 **recipe.params,
-                "test_size": 0.3,
+                "split": "60/20/20",
             },
             random_seed=SEED,
             training_run_id=f"demo-{recipe.version}",
@@ -178,6 +188,9 @@ def run_demo(settings: Settings, console: Console) -> dict[str, Any]:
     upgrade(engine)
     workdir = settings.home / "demo" / MODEL
     workdir.mkdir(parents=True, exist_ok=True)
+    policy_dir = settings.home / "policies"
+    policy_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DEMO_POLICY, policy_dir / DEMO_POLICY.name)
     train_copy = workdir / "german_credit.csv"
     shutil.copyfile(DATA_FILE, train_copy)
     train_uri, train_sha = train_copy.resolve().as_uri(), sha256_file(train_copy)
@@ -228,7 +241,49 @@ def run_demo(settings: Settings, console: Console) -> dict[str, Any]:
                 via="demo",
             )
     summary = _show(engine, settings, console, notes)
+    summary["runs"] = _check(settings, console, df, workdir)
     return summary
+
+
+def current_windows(df: pd.DataFrame, workdir: Path) -> dict[str, Path]:
+    """Two windows of new applicants (raw columns with labels, no predictions): the held-back
+    20%, and the same people as an older population asking for bigger, longer loans."""
+    _, _, stable = split(df)
+    shifted = stable.copy()
+    shifted["age"] = shifted["age"] + 12
+    shifted["credit_amount"] = (shifted["credit_amount"] * 1.6).round()
+    shifted["duration_months"] = shifted["duration_months"] + 12
+    out = {"stable": workdir / "current-stable.csv", "shifted": workdir / "current-shifted.csv"}
+    stable.to_csv(out["stable"], index=False)
+    shifted.to_csv(out["shifted"], index=False)
+    return out
+
+
+def _check(settings: Settings, console: Console, df: pd.DataFrame, workdir: Path) -> dict[str, Any]:
+    """v1 on a stable window, v2 on the same, v1 on a shifted window."""
+    from modelgate.cli.checks import print_run
+    from modelgate.runs.flows import run_artifacts_dir, run_now
+
+    windows = current_windows(df, workdir)
+    plan = (
+        ("v1", "stable", "v1 on this week's applicants"),
+        ("v2", "stable", "v2 (uses a proxy for sex) on the same applicants"),
+        ("v1", "shifted", "v1 on a shifted window: older applicants, bigger loans"),
+    )
+    runs: dict[str, Any] = {}
+    for version, window, title in plan:
+        console.rule(f"[bold]check: {title}")
+        out = run_now(
+            settings,
+            model_name=MODEL,
+            version=version,
+            requested_by=ACTOR,
+            trigger="demo",
+            current_uri=windows[window].resolve().as_uri(),
+        )
+        print_run(out, report=run_artifacts_dir(settings, out.id) / "report.html", to=console)
+        runs[f"{version}-{window}"] = out
+    return runs
 
 
 def _show(engine: Any, settings: Settings, console: Console, notes: list[str]) -> dict[str, Any]:

@@ -49,10 +49,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from modelgate.cli import admin, registry, server
+    from modelgate.cli import admin, checks, registry, server
 
     server.register(app)
     registry.register(app)
+    checks.register(app)
     admin.register(app)
 
 

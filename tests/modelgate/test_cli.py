@@ -28,16 +28,52 @@ def cli(settings, engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-u
 
 
 def test_model_and_version_round_trip(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    cli("model", "register", "credit-risk", "--owner", "ana", "--risk-tier", "high",
-        "--tag", "credit", "--channel", "#credit", "--flavor", "sklearn")
+    cli(
+        "model",
+        "register",
+        "credit-risk",
+        "--owner",
+        "ana",
+        "--risk-tier",
+        "high",
+        "--tag",
+        "credit",
+        "--channel",
+        "#credit",
+        "--flavor",
+        "sklearn",
+    )
     artifact = tmp_path / "model.skops"
     artifact.write_bytes(b"not really a model")
     ref = tmp_path / "ref.csv"
     ref.write_text("age,score\n30,0.5\n")
-    out = cli("version", "register", "credit-risk", "v1", "--artifact", str(artifact),
-              "--reference", str(ref), "--features", "age,amount", "--target", "y",
-              "--sensitive", "sex", "--code-commit", "abcdef1", "--param", "max_depth=8",
-              "--param", "criterion=gini", "--seed", "7", "--metric", "auc=0.81", "--json")
+    out = cli(
+        "version",
+        "register",
+        "credit-risk",
+        "v1",
+        "--artifact",
+        str(artifact),
+        "--reference",
+        str(ref),
+        "--features",
+        "age,amount",
+        "--target",
+        "y",
+        "--sensitive",
+        "sex",
+        "--code-commit",
+        "abcdef1",
+        "--param",
+        "max_depth=8",
+        "--param",
+        "criterion=gini",
+        "--seed",
+        "7",
+        "--metric",
+        "auc=0.81",
+        "--json",
+    )
     v = json.loads(out)
     import hashlib
 
@@ -61,8 +97,10 @@ def test_model_and_version_round_trip(cli, tmp_path: Path) -> None:  # type: ign
 def test_version_from_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("model", "register", "churn", "--owner", "bo", "--flavor", "predictions-only")
     spec = tmp_path / "v.yaml"
-    spec.write_text("description: from yaml\ndata_schema:\n  features: [a, b]\n  prediction: p\n"
-                    "lineage:\n  data_version: dvc-abc\n  training_data_uri: s3://b/t.csv\n")
+    spec.write_text(
+        "description: from yaml\ndata_schema:\n  features: [a, b]\n  prediction: p\n"
+        "lineage:\n  data_version: dvc-abc\n  training_data_uri: s3://b/t.csv\n"
+    )
     v = json.loads(cli("version", "register", "churn", "2.0.0", "--from-file", str(spec), "--json"))
     assert v["description"] == "from yaml" and v["lineage"]["data_version"] == "dvc-abc"
 
