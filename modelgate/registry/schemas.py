@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modelgate.validation import (
     ColumnName,
@@ -104,7 +104,21 @@ class ModelCreate(Strict):
         return self
 
 
+def _not_null(value: Any) -> Any:
+    """A PATCH may omit these fields but not set them to null: they cannot be empty."""
+    if value is None:
+        raise ValueError("cannot be null; omit the field to keep its current value")
+    return value
+
+
 class ModelUpdate(Strict):
+    """Fields to change; omitted fields keep their value (slack_channel and endpoint_url
+    may be set to null to clear them)."""
+
+    _required = field_validator("description", "owner", "team", "risk_tier", "tags", mode="before")(
+        _not_null
+    )
+
     description: Text(5000) | None = None
     owner: Text(200, 1) | None = None
     team: Text(200) | None = None
@@ -136,6 +150,8 @@ class VersionCreate(Strict):
 
 
 class VersionUpdate(Strict):
+    _required = field_validator("description", "tags", mode="before")(_not_null)
+
     description: Text(5000) | None = None
     tags: list[Tag] | None = Field(default=None, max_length=50)
 

@@ -31,6 +31,17 @@ def test_model_lifecycle(client: TestClient, w) -> None:  # type: ignore[no-unty
     assert client.get("/api/v1/models/unknown", headers=w).status_code == 404
 
 
+def test_patch_may_clear_optional_fields_but_not_null_required_ones(client: TestClient, w) -> None:  # type: ignore[no-untyped-def]
+    client.post("/api/v1/models", json={**MODEL, "slack_channel": "#risk"}, headers=w)
+    for field in ("owner", "team", "description", "risk_tier", "tags"):
+        r = client.patch("/api/v1/models/credit-risk", json={field: None}, headers=w)
+        assert r.status_code == 422, field
+        assert [d["field"] for d in r.json()["detail"]] == [field]
+    r = client.patch("/api/v1/models/credit-risk", json={"slack_channel": None}, headers=w)
+    assert r.status_code == 200 and r.json()["slack_channel"] is None
+    assert client.get("/api/v1/models/credit-risk", headers=w).json()["owner"] == MODEL["owner"]
+
+
 def test_pagination(client: TestClient, w) -> None:  # type: ignore[no-untyped-def]
     for i in range(5):
         client.post("/api/v1/models", json={**MODEL, "name": f"m{i}"}, headers=w)
