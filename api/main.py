@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import audit, health, models, runs, stages, versions
+from api.routes import audit, health, models, reports, runs, stages, versions
 from modelgate import __version__
 from modelgate.config import Settings
 from modelgate.db import make_engine
+from modelgate.ports import Notifier
 from modelgate.runs.worker import RunPool
 
 log = logging.getLogger("modelgate.api")
@@ -29,9 +32,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings)
 
     run_pool = RunPool(settings)
+    slack = _slack(settings, engine, run_pool)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        run_pool.notifier = _notifier(settings, engine, slack)
         try:
             yield
         finally:
@@ -46,6 +51,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runs = run_pool
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(reports.router)
+    if slack is not None:
+        from bot.app import mount
+
+        assert settings.slack_signing_secret is not None
+        mount(app, slack[0], settings.slack_signing_secret.get_secret_value())
     for router in (models.router, versions.router, stages.router, runs.router, audit.router):
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     return app
+
+
+def _slack(settings: Settings, engine: Any, pool: RunPool) -> tuple[Any, Any] | None:
+    """The Bolt app and its dependencies, when Slack is configured."""
+    if settings.slack_signing_secret is None or settings.slack_bot_token is None:
+        if settings.slack_signing_secret or settings.slack_bot_token:
+            log.warning("Slack is off: set both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        return None
+    from bot.app import create_bolt_app
+
+    return create_bolt_app(settings, engine, pool)
+
+
+def _notifier(settings: Settings, engine: Any, slack: tuple[Any, Any] | None) -> Notifier:
+    """Slack when configured (posting on this event loop), else the console outbox."""
+    if slack is None:
+        from bot.notify import ConsoleNotifier
+
+        return ConsoleNotifier(settings, engine)
+    from bot.notify import SlackNotifier
+
+    return SlackNotifier(settings, engine, slack[1].client, asyncio.get_running_loop())

@@ -2,7 +2,7 @@
 
 from modelgate.audit.models import AuditEvent, AuditHead
 from modelgate.registry.models import Model, ModelVersion, StageTransition
-from modelgate.runs.models import CheckResultRow, CheckRun
+from modelgate.runs.models import CheckResultRow, CheckRun, SlackEvent
 from modelgate.tokens import ApiToken
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "CheckRun",
     "Model",
     "ModelVersion",
+    "SlackEvent",
     "StageTransition",
 ]

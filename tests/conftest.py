@@ -23,7 +23,7 @@ POSTGRES_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
 
-pytest_plugins = ["tests.fixtures_runs"]
+pytest_plugins = ["tests.fixtures_runs", "tests.slack.fake_slack"]
 
 
 def _postgres_reachable() -> str | None:

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import EngineDep, Limit, ModelName, Offset, Reader, SettingsDep, VersionPath, Writer
 from api.errors import HTML_ROUTE_ERRORS
+from modelgate.config import Settings
 from modelgate.db import session_scope
 from modelgate.errors import NotFound
 from modelgate.policy import effective_for
@@ -109,8 +110,16 @@ def artifact(
     settings: SettingsDep,
     _who: Reader,
 ) -> FileResponse:
+    path = artifact_path(settings, run_id, check, filename)
+    if path is None:
+        raise NotFound(f"run {run_id} has no artifact {check}/{filename}")
+    return FileResponse(path)
+
+
+def artifact_path(settings: Settings, run_id: str, check: str, filename: str) -> FsPath | None:
+    """The artifact file, if it exists inside the run's directory."""
     root = (settings.artifacts_dir / run_id).resolve()
     path = (root / check / filename).resolve()
     if not path.is_relative_to(root) or not path.is_file():
-        raise NotFound(f"run {run_id} has no artifact {check}/{filename}")
-    return FileResponse(FsPath(path))
+        return None
+    return path

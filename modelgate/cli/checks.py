@@ -14,12 +14,12 @@ from modelgate.cli import context
 from modelgate.cli.output import JsonOpt, emit_json, err_console, fail, table
 from modelgate.cli.output import console as default_console
 from modelgate.db import session_scope
-from modelgate.errors import InvalidInput, NotFound
+from modelgate.errors import InvalidInput
 from modelgate.files import to_uri
 from modelgate.policy import effective_for
-from modelgate.registry import service as registry
 from modelgate.runs.flows import run_artifacts_dir, run_now
 from modelgate.runs.schemas import RunOut
+from modelgate.runs.service import default_version
 from modelgate.runs.state import EXIT_CODES, RunStatus
 from policies.loader import PolicyError, load_policies
 from policies.schema import CheckSpec, format_duration
@@ -47,16 +47,7 @@ def register(app: typer.Typer) -> None:
 def _default_version(model: str) -> str:
     s = context.settings()
     with session_scope(context.engine(s)) as session:
-        stages = registry.stages_view(session, model_name=model, stages=s.stages)
-        prod = next((h.version for h in stages.stages if h.stage == "production"), None)
-        if prod:
-            return prod
-        versions, _ = registry.list_versions(
-            session, model_name=model, limit=1, include_archived=False
-        )
-    if not versions:
-        raise NotFound(f"model {model!r} has no active versions to check")
-    return versions[0].version
+        return default_version(session, model_name=model, stages=s.stages)
 
 
 def check(

@@ -17,7 +17,10 @@ def _json(default: Any) -> Any:
 
 class CheckRun(SQLModel, table=True):
     __tablename__ = "check_run"
-    __table_args__ = (Index("ix_check_run_model_created", "model_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_check_run_model_created", "model_id", "created_at"),
+        Index("ux_check_run_active_key", "active_key", unique=True),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     model_id: int = Field(foreign_key="model.id")
@@ -34,6 +37,21 @@ class CheckRun(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Where the run reports back (Slack channel and root message ts), if somewhere.
+    notify: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Set while queued/running: one active run per (version, window, policy). Unique, so a
+    # second request for the same work (a double click, a retried event) joins the first.
+    active_key: str | None = Field(default=None, max_length=64)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Slack events already handled: a retried delivery finds its id here and does nothing."""
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True, max_length=128)
+    kind: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class CheckResultRow(SQLModel, table=True):

@@ -87,7 +87,7 @@ def _image(run_dir: Path, rel: str) -> str | None:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _view(r: CheckResult, run_dir: Path, link_prefix: str) -> dict[str, Any]:
+def _view(r: CheckResult, run_dir: Path, link_prefix: str, link_suffix: str) -> dict[str, Any]:
     images, links = [], []
     for a in r.artifacts:
         if a.media_type == "image/png":
@@ -95,7 +95,7 @@ def _view(r: CheckResult, run_dir: Path, link_prefix: str) -> dict[str, Any]:
             if data:
                 images.append({"name": a.name, "src": data})
         else:
-            links.append({"name": a.name, "href": f"{link_prefix}{a.path}"})
+            links.append({"name": a.name, "href": f"{link_prefix}{a.path}{link_suffix}"})
     return {
         "r": r,
         "measured": _scalars(r.values),
@@ -107,7 +107,7 @@ def _view(r: CheckResult, run_dir: Path, link_prefix: str) -> dict[str, Any]:
     }
 
 
-def render_report(run: RunOut, run_dir: Path, *, link_prefix: str) -> str:
+def render_report(run: RunOut, run_dir: Path, *, link_prefix: str, link_suffix: str = "") -> str:
     """HTML for `run`. PNG charts are embedded; other artifacts (the Evidently report) are
     linked at `link_prefix + artifact.path`."""
     ordered = sorted(run.results, key=lambda r: STATUS_ORDER.get(r.status.value, 9))
@@ -116,7 +116,7 @@ def render_report(run: RunOut, run_dir: Path, *, link_prefix: str) -> str:
         .get_template("report.html.j2")
         .render(
             run=run,
-            checks=[_view(r, run_dir, link_prefix) for r in ordered],
+            checks=[_view(r, run_dir, link_prefix, link_suffix) for r in ordered],
             counts=run.summary.get("counts", {}),
         )
     )

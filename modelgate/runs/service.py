@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from checks.base import CheckResult
@@ -16,7 +19,7 @@ from modelgate.registry.models import Model, ModelVersion
 from modelgate.registry.service import model_subject
 from modelgate.runs.models import CheckResultRow, CheckRun
 from modelgate.runs.schemas import RunOut
-from modelgate.runs.state import TRANSITIONS, RunStatus, summary
+from modelgate.runs.state import FINISHED, TRANSITIONS, RunStatus, summary
 from modelgate.types import utcnow
 from policies.schema import EffectivePolicy
 
@@ -30,12 +33,16 @@ def create_run(
     requested_by: str,
     trigger: str,
     current_data_uri: str | None = None,
+    notify: dict[str, Any] | None = None,
+    active_key: str | None = None,
 ) -> CheckRun:
     model = registry.get_model(session, name=model_name)
     v = registry.get_version(session, model_name=model_name, version=version)
     if v.status == "archived":
         raise Conflict(f"version {version!r} of {model_name!r} is archived; check an active one")
     run = CheckRun(
+        notify=notify,
+        active_key=active_key,
         id=uuid.uuid4().hex,
         model_id=model.id,
         version_id=v.id,
@@ -62,10 +69,81 @@ def create_run(
     return run
 
 
+def default_version(session: Session, *, model_name: str, stages: Sequence[str]) -> str:
+    """The version a check runs on when none is named: production's, else the newest."""
+    view = registry.stages_view(session, model_name=model_name, stages=stages)
+    prod = next((h.version for h in view.stages if h.stage == "production"), None)
+    if prod:
+        return prod
+    versions, _ = registry.list_versions(
+        session, model_name=model_name, limit=1, include_archived=False
+    )
+    if not versions:
+        raise NotFound(f"model {model_name!r} has no active versions to check")
+    return versions[0].version
+
+
+def active_key(version_id: int, current_data_uri: str | None, policy_sha256: str) -> str:
+    """What makes two requests the same work: the version, the window and the policy."""
+    text = f"{version_id}|{current_data_uri or ''}|{policy_sha256}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def start_or_join_run(
+    session: Session,
+    *,
+    model_name: str,
+    version: str,
+    policy: EffectivePolicy,
+    requested_by: str,
+    trigger: str,
+    current_data_uri: str | None = None,
+    notify: dict[str, Any] | None = None,
+) -> tuple[CheckRun, bool]:
+    """Create a run, or return the queued/running run already doing the same work (a double
+    click, a retried request); the bool says whether a new run was created. The unique
+    `active_key` makes this safe under concurrency: the loser of a race joins the winner."""
+    v = registry.get_version(session, model_name=model_name, version=version)
+    key = active_key(v.id, current_data_uri, policy.sha256)  # type: ignore[arg-type]
+    existing = _active(session, key)
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            run = create_run(
+                session,
+                model_name=model_name,
+                version=version,
+                policy=policy,
+                requested_by=requested_by,
+                trigger=trigger,
+                current_data_uri=current_data_uri,
+                notify=notify,
+                active_key=key,
+            )
+    except IntegrityError:
+        existing = _active(session, key)
+        if existing is None:  # it finished between the insert and this read: start afresh
+            raise Conflict("an identical run just finished; ask again to start a new one") from None
+        return existing, False
+    return run, True
+
+
+def _active(session: Session, key: str) -> CheckRun | None:
+    return session.exec(select(CheckRun).where(CheckRun.active_key == key)).first()
+
+
+def set_notify(session: Session, run_id: str, notify: dict[str, Any]) -> None:
+    """Record where the run reports back (e.g. the Slack message to update)."""
+    session.execute(update(CheckRun).where(col(CheckRun.id) == run_id).values(notify=notify))
+
+
 def _transition(session: Session, run_id: str, to: RunStatus, **values: Any) -> bool:
     """Move a run to `to` if its current status allows it; False if it was not allowed
     (already claimed, already finished): the caller then does nothing."""
     allowed_from = [s.value for s, targets in TRANSITIONS.items() if to in targets]
+    if to in FINISHED:
+        values["active_key"] = None  # the same work may be requested again
     result = session.execute(
         update(CheckRun)
         .where(CheckRun.id == run_id, col(CheckRun.status).in_(allowed_from))
@@ -178,6 +256,41 @@ def list_runs(
         query.order_by(col(CheckRun.created_at).desc()).offset(offset).limit(limit)
     ).all()
     return list(rows), int(total)
+
+
+def latest_runs(
+    session: Session, version_ids: list[int], *, finished_only: bool = True
+) -> dict[int, CheckRun]:
+    """The newest run of each version (finished ones only, unless told otherwise)."""
+    return _newest(session, "version_id", version_ids, finished_only=finished_only)
+
+
+def latest_runs_of_models(session: Session, model_ids: list[int]) -> dict[int, CheckRun]:
+    """The newest run (in any state) of each model."""
+    return _newest(session, "model_id", model_ids, finished_only=False)
+
+
+def _newest(
+    session: Session, key: str, ids: list[int], *, finished_only: bool
+) -> dict[int, CheckRun]:
+    if not ids:
+        return {}
+    column = getattr(CheckRun, key)
+    where = [col(column).in_(ids)]
+    if finished_only:
+        where.append(col(CheckRun.status).in_([s.value for s in FINISHED]))
+    newest = (
+        select(column.label("k"), func.max(CheckRun.created_at).label("at"))
+        .where(*where)
+        .group_by(column)
+        .subquery()
+    )
+    rows = session.exec(
+        select(CheckRun)
+        .join(newest, and_(col(column) == newest.c.k, col(CheckRun.created_at) == newest.c.at))
+        .where(*where)
+    )
+    return {getattr(run, key): run for run in rows}
 
 
 def latest_finished(session: Session, version_id: int) -> CheckRun | None:

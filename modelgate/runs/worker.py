@@ -9,6 +9,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from modelgate.config import Settings
+from modelgate.ports import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,9 @@ class RunPool:
     database connections; a worker keeps its caches (reference profiles) between runs.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, notifier: Notifier | None = None) -> None:
         self._settings = settings
+        self.notifier = notifier  # told about every run this pool finishes
         self._data = settings.model_dump(mode="json")
         self._pool: ProcessPoolExecutor | None = None
 
@@ -40,7 +42,7 @@ class RunPool:
                 max_workers=self._settings.workers, mp_context=multiprocessing.get_context("spawn")
             )
         future = self._pool.submit(_work, self._data, run_id)
-        future.add_done_callback(lambda f: self._record_failure(run_id, f))
+        future.add_done_callback(lambda f: self._done(run_id, f))
         return future
 
     def shutdown(self, *, wait: bool = True) -> None:
@@ -48,13 +50,35 @@ class RunPool:
             self._pool.shutdown(wait=wait, cancel_futures=not wait)
             self._pool = None
 
-    def _record_failure(self, run_id: str, future: Future[str | None]) -> None:
-        """A worker that died (killed, out of memory) leaves its run errored, not running."""
+    def _done(self, run_id: str, future: Future[str | None]) -> None:
         if future.cancelled():
             return
         exc = future.exception()
-        if exc is None:
-            return
+        if exc is not None:
+            self._record_failure(run_id, exc)
+        elif future.result() is None:
+            return  # another worker had claimed it; that one reports
+        if self.notifier is not None:
+            try:
+                self._notify(run_id)
+            except Exception:
+                log.exception("notifying about run %s failed", run_id)
+
+    def _notify(self, run_id: str) -> None:
+        from modelgate.db import make_engine, session_scope
+        from modelgate.runs.service import get_run, run_out
+
+        engine = make_engine(self._settings)
+        try:
+            with session_scope(engine) as s:
+                out = run_out(s, get_run(s, run_id))
+        finally:
+            engine.dispose()
+        assert self.notifier is not None
+        self.notifier.run_finished(out)
+
+    def _record_failure(self, run_id: str, exc: BaseException) -> None:
+        """A worker that died (killed, out of memory) leaves its run errored, not running."""
         log.error("run %s failed in its worker: %s", run_id, exc, exc_info=exc)
         from modelgate.db import make_engine, session_scope
         from modelgate.runs.service import finish_run

@@ -1,0 +1,1 @@
+"""The modelgate Slack bot: slash commands, buttons and run notifications in Slack."""
