@@ -100,7 +100,9 @@ class ConsoleNotifier:
         }
         path.write_text(json.dumps(doc, indent=2, ensure_ascii=False))
         self.sent.append(path)
-        log.info("slack (console) to %s: %s [blocks: %s]", d.channel or "-", d.message.text, path)
+        log.info(
+            "slack (console) to %s:\n%s\n[Block Kit: %s]", d.channel or "-", as_text(doc), path
+        )
 
 
 class SlackNotifier:
@@ -154,6 +156,27 @@ class SlackNotifier:
             )
         except SlackApiError as exc:  # e.g. the token lacks files:write: the report stands
             log.warning("charts for run %s not uploaded: %s", d.run.id, exc.response.get("error"))
+
+
+def as_text(message: dict[str, Any]) -> str:
+    """A Block Kit message as plain text, roughly as Slack lays it out (for logs, the demo)."""
+    lines: list[str] = []
+    for block in message.get("blocks") or []:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"# {block['text']['text']}")
+        elif kind == "section":
+            if block.get("text"):
+                lines.append(block["text"]["text"])
+            lines += [f"  {f['text']}".replace("\n", " ") for f in block.get("fields") or []]
+        elif kind == "context":
+            lines.append("  " + " · ".join(e.get("text", "") for e in block.get("elements") or []))
+        elif kind == "divider":
+            lines.append("─" * 40)
+        elif kind == "actions":
+            labels = [e["text"]["text"] for e in block.get("elements") or [] if e.get("text")]
+            lines.append("  " + "  ".join(f"[{label}]" for label in labels))
+    return "\n".join(lines) if lines else str(message.get("text", ""))
 
 
 def _filename(title: str) -> str:

@@ -2,12 +2,15 @@
 
 Trains two credit-risk models on the UCI German Credit data (see demo_data/README.md for the
 attribution), saves them with skops, registers them as `credit-risk` v1 and v2 with their
-lineage, puts v1 in production and v2 in staging, and prints what it did. Safe to re-run:
-what already exists is reused, not duplicated.
+lineage, puts v1 in production and v2 in staging, and prints what it did. Then it checks
+v1 and v2 against their policies on this week's applicants, and v1 on a shifted window, and
+shows each report as it would reach Slack (saved under MODELGATE_HOME/outbox/). Safe to
+re-run: what already exists is reused, not duplicated.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -260,10 +263,16 @@ def current_windows(df: pd.DataFrame, workdir: Path) -> dict[str, Path]:
 
 
 def _check(settings: Settings, console: Console, df: pd.DataFrame, workdir: Path) -> dict[str, Any]:
-    """v1 on a stable window, v2 on the same, v1 on a shifted window."""
+    """v1 on a stable window, v2 on the same, v1 on a shifted window. Each report goes to
+    the console notifier, which shows what Slack would receive (no token needed)."""
+    from rich.panel import Panel
+
+    from bot.notify import ConsoleNotifier, as_text
     from modelgate.cli.checks import print_run
     from modelgate.runs.flows import run_artifacts_dir, run_now
 
+    engine = make_engine(settings)
+    notifier = ConsoleNotifier(settings, engine)
     windows = current_windows(df, workdir)
     plan = (
         ("v1", "stable", "v1 on this week's applicants"),
@@ -280,9 +289,23 @@ def _check(settings: Settings, console: Console, df: pd.DataFrame, workdir: Path
             requested_by=ACTOR,
             trigger="demo",
             current_uri=windows[window].resolve().as_uri(),
+            notifier=notifier,
         )
         print_run(out, report=run_artifacts_dir(settings, out.id) / "report.html", to=console)
         runs[f"{version}-{window}"] = out
+        sent = notifier.sent[-1]
+        doc = json.loads(sent.read_text())
+        console.print(
+            Panel(
+                as_text(doc),
+                title=f"Slack message to {doc['channel']} (saved as Block Kit: {sent})",
+                title_align="left",
+                border_style="dim",
+            ),
+            markup=False,
+            highlight=False,
+        )
+    engine.dispose()
     return runs
 
 

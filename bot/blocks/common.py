@@ -55,7 +55,7 @@ STATUS_EMOJI = {
 }
 # the order checks are listed in: what needs attention first
 STATUS_RANK = {"fail": 0, "error": 1, "warn": 2, "insufficient_data": 3, "pass": 4}
-_OP_WORDS = {"<=": "max", ">=": "min", "<": "below", ">": "above"}
+_OP_WORDS = {"<=": "max", ">=": "min", "<": "must be below", ">": "must be above"}
 _SLACK_USER = re.compile(r"^(?:slack:)?([UW][A-Z0-9_]{2,})$")
 
 

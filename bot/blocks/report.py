@@ -162,8 +162,9 @@ def run_report(run: RunOut, *, report_url: str | None, champion: RunOut | None =
 
 def _buttons(run: RunOut, report_url: str | None) -> list[Any]:
     elements = []
+    # Slack refuses relative URLs: without MODELGATE_PUBLIC_URL there is no link to give
     url = report_url or run.report_url
-    if url:
+    if url and url.startswith(("https://", "http://")):
         elements.append(button("Open full report", action_id=OPEN_REPORT_ACTION, url=url))
     elements.append(button("Re-run check", action_id=RERUN_ACTION, value=rerun_value(run)))
     return elements

@@ -152,6 +152,7 @@ def run_now(
     override_yaml: str | None = None,
     override_name: str = "<request>",
     progress: Progress | None = None,
+    notifier: Notifier | None = None,
 ) -> RunOut:
     """Create a run and execute it in this process (the CLI and the demo)."""
     from modelgate.policy import effective_for
@@ -177,7 +178,7 @@ def run_now(
             ).id
     finally:
         engine.dispose()
-    out = execute_run(settings, run_id, progress=progress)
+    out = execute_run(settings, run_id, progress=progress, notifier=notifier)
     assert out is not None  # nobody else can have claimed a run created just now
     return out
 

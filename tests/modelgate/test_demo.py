@@ -48,6 +48,23 @@ def test_demo_runs_and_is_repeatable(tmp_path: Path) -> None:
         assert run.policy_sha256 and len(run.policy_sha256) == 64
     assert "report:" in text and "PASSED" in text and "FAILED" in text
 
+    # without a Slack token, the console notifier shows and saves what Slack would receive
+    import json
+
+    outbox = sorted((settings.home / "outbox").glob("*.json"))
+    assert len(outbox) == 3
+    sent = [json.loads(p.read_text()) for p in outbox]
+    assert {m["channel"] for m in sent} == {"#credit-risk-models"}
+    headers = [m["blocks"][0]["text"]["text"] for m in sent]
+    assert headers == [
+        ":white_check_mark: credit-risk v1 · PASSED",
+        ":x: credit-risk v2 · FAILED",
+        ":warning: credit-risk v1 · WARNED",
+    ]
+    assert all(0 < len(m["blocks"]) <= 50 and m["text"] for m in sent)
+    assert "personal_status_sex" in json.dumps(sent[1]["blocks"])
+    assert "Slack message to #credit-risk-models" in text
+
     again = run_demo(settings, Console(record=True, width=140))
     # nothing registered twice, no stage churn: only the three new runs were audited
     assert again["audit"].ok and again["audit"].entries > 5
