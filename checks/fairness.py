@@ -216,6 +216,15 @@ def _num(x: float) -> str:
     return f"{x:.2g}" if 0 < abs(x) < 0.01 else f"{x:.2f}"
 
 
+def _beside(value: float, bound: float) -> str:
+    """`value` with enough digits not to read as equal to the bound it violates."""
+    for digits in (2, 3, 4, 6):
+        text = f"{value:.{digits}f}"
+        if text != f"{bound:.{digits}f}":
+            return text
+    return repr(value)
+
+
 def _message(metric: str, g: GroupTable, d: tuple, v: Violation) -> str:
     value, rate, lo, hi = d
     what = metric.replace("_gap", "").replace("_", " ")
@@ -229,7 +238,7 @@ def _message(metric: str, g: GroupTable, d: tuple, v: Violation) -> str:
     via = f" ({NICE.get(rate, rate)})" if metric.startswith("equalized_odds") else ""
     rates = g.rates()[rate]
     return (
-        f"{what} {_num(value)}{via} between {g.labels[hi]} and {g.labels[lo]} {limit} "
+        f"{what} {_beside(value, bound) if 0.01 <= abs(value) else _num(value)}{via} between {g.labels[hi]} and {g.labels[lo]} {limit} "
         f"({NICE.get(rate, rate)} {_num(rates[hi])} vs {_num(rates[lo])})"
     )
 

@@ -273,3 +273,11 @@ def test_roles_without_sensitive_features_is_an_error(scored, roles, make_ctx):
     ctx = make_ctx(replace(roles, sensitive_features=()), current=scored)
     r = execute(FairnessCheck(), ctx, FairnessParams(), name="fair", severity=Severity.BLOCK)
     assert r.status is Status.ERROR and "sensitive_features" in r.message
+
+
+def test_a_violating_value_never_reads_as_equal_to_its_bound() -> None:
+    from checks.fairness import _beside
+
+    assert _beside(0.1036, 0.1) == "0.104"  # not "0.10 exceeds max 0.10"
+    assert _beside(0.7519, 0.8) == "0.75"
+    assert _beside(0.80001, 0.8) == "0.800010"
