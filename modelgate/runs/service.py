@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, update
@@ -106,7 +107,7 @@ def start_or_join_run(
     v = registry.get_version(session, model_name=model_name, version=version)
     key = active_key(v.id, current_data_uri, policy.sha256)  # type: ignore[arg-type]
     existing = _active(session, key)
-    if existing is not None:
+    if existing is not None and not _abandon_if_stale(session, existing):
         return existing, False
     try:
         with session.begin_nested():
@@ -127,6 +128,30 @@ def start_or_join_run(
             raise Conflict("an identical run just finished; ask again to start a new one") from None
         return existing, False
     return run, True
+
+
+STALE_MARGIN = timedelta(minutes=10)  # loading data and models, on top of the check timeouts
+
+
+def stale_after(run: CheckRun) -> timedelta:
+    """How long a run may take at most: its checks' timeouts, plus loading."""
+    checks = run.policy.get("checks") or []
+    return STALE_MARGIN + timedelta(seconds=sum(float(c.get("timeout_s", 300)) for c in checks))
+
+
+def _abandon_if_stale(session: Session, run: CheckRun) -> bool:
+    """A run queued or running for longer than it possibly can (its worker died with the
+    server) is marked errored, so it stops holding its place; True if it was."""
+    started = run.started_at or run.created_at
+    if utcnow() - started <= stale_after(run):
+        return False
+    return _transition(
+        session,
+        run.id,
+        RunStatus.ERRORED,
+        finished_at=utcnow(),
+        error="abandoned: no result within the checks' time limits (the worker was lost)",
+    )
 
 
 def _active(session: Session, key: str) -> CheckRun | None:

@@ -149,3 +149,29 @@ def test_concurrent_identical_requests_join_one_run(run_settings, engine, scorer
             s, model_name=scorer, version="v1", policy=policy, requested_by="x", trigger="slack"
         )
     assert created
+
+
+def test_a_run_abandoned_by_a_dead_worker_does_not_block_new_requests(
+    run_settings, engine, scorer: str
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from modelgate.runs.models import CheckRun
+
+    with session_scope(engine) as s:
+        policy = effective_for(s, run_settings, model_name=scorer)
+        first, _ = runs.start_or_join_run(
+            s, model_name=scorer, version="v1", policy=policy, requested_by="x", trigger="slack"
+        )
+        long_ago = first.created_at - runs.stale_after(first) - timedelta(seconds=1)
+        s.execute(update(CheckRun).where(CheckRun.id == first.id).values(created_at=long_ago))
+    with session_scope(engine) as s:
+        second, created = runs.start_or_join_run(
+            s, model_name=scorer, version="v1", policy=policy, requested_by="y", trigger="slack"
+        )
+    assert created and second.id != first.id
+    with session_scope(engine) as s:
+        old = runs.get_run(s, first.id)
+        assert old.status == "errored" and "abandoned" in (old.error or "")
