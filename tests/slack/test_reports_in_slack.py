@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,24 @@ def test_a_run_abandoned_by_a_dead_worker_does_not_block_new_requests(
     with session_scope(engine) as s:
         old = runs.get_run(s, first.id)
         assert old.status == "errored" and "abandoned" in (old.error or "")
+
+
+def test_without_files_write_the_report_stands_and_charts_are_skipped(
+    slack_app: SlackApp,
+    scorer: str,
+    credit_files: dict[str, Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    slack_app.fake.fail_next("files.getUploadURLExternal", status=200, error="missing_scope")
+    slack_app.command(f"check scorer v1 {credit_files['shifted'].as_uri()}")
+    [update] = slack_app.fake.wait_for("chat.update", timeout=90)
+    assert update.params["blocks"][0]["text"]["text"] == ":warning: scorer v1 · WARNED"
+    slack_app.fake.wait_for("files.getUploadURLExternal")
+    deadline = time.monotonic() + 10
+    while not any("not uploaded" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "no warning about the skipped charts"
+        time.sleep(0.1)
+    assert slack_app.fake.uploaded_files == []
+    assert "missing_scope" in next(
+        r.getMessage() for r in caplog.records if "not uploaded" in r.getMessage()
+    )
