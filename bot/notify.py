@@ -184,6 +184,9 @@ def _filename(title: str) -> str:
 
 
 def _log_failure(future: Future[None]) -> None:
+    if future.cancelled():  # the server is shutting down
+        log.warning("a run report was not posted to Slack: the server stopped first")
+        return
     exc = future.exception()
     if exc is not None:
         log.error("posting a run report to Slack failed: %s", exc, exc_info=exc)
