@@ -237,8 +237,9 @@ def _message(metric: str, g: GroupTable, d: tuple, v: Violation) -> str:
     limit = f"exceeds max {_num(bound)}" if v.op == "<=" else f"is below min {_num(bound)}"
     via = f" ({NICE.get(rate, rate)})" if metric.startswith("equalized_odds") else ""
     rates = g.rates()[rate]
+    shown = _beside(value, bound) if abs(value) >= 0.01 else _num(value)
     return (
-        f"{what} {_beside(value, bound) if 0.01 <= abs(value) else _num(value)}{via} between {g.labels[hi]} and {g.labels[lo]} {limit} "
+        f"{what} {shown}{via} between {g.labels[hi]} and {g.labels[lo]} {limit} "
         f"({NICE.get(rate, rate)} {_num(rates[hi])} vs {_num(rates[lo])})"
     )
 

@@ -14,6 +14,18 @@ from modelgate.ports import Notifier
 log = logging.getLogger(__name__)
 
 
+WORKER_NICENESS = 10  # checks are batch work: the web server's acks come first
+
+
+def _init_worker() -> None:
+    """Each worker process runs at a lower CPU priority than the server that spawned it, so
+    a 1M-row check cannot starve the event loop that must answer Slack within 3 s."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # not on this platform, or not permitted: run as is
+        log.debug("cannot lower the worker's priority")
+
+
 def _work(settings_data: dict[str, Any], run_id: str) -> str | None:
     """Runs in a worker process: its main thread, so per-check time limits apply."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -36,12 +48,18 @@ class RunPool:
         self._data = settings.model_dump(mode="json")
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, run_id: str) -> Future[str | None]:
+    def executor(self) -> ProcessPoolExecutor:
+        """The process pool, started on first use."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self._settings.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self._settings.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
             )
-        future = self._pool.submit(_work, self._data, run_id)
+        return self._pool
+
+    def submit(self, run_id: str) -> Future[str | None]:
+        future = self.executor().submit(_work, self._data, run_id)
         future.add_done_callback(lambda f: self._done(run_id, f))
         return future
 
