@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.blocks import OPEN_REPORT_ACTION, RERUN_ACTION, error_message
 from bot.commands import BotDeps, Respond, dispatch, help_text, start_check
 from bot.queries import UserError
+from bot.reply import Replies
 from bot.roles import RoleResolver, load_roles
 from modelgate.config import Settings
 from modelgate.db import session_scope
@@ -59,7 +60,9 @@ def create_bolt_app(
     roles = RoleResolver(
         load_roles(settings.roles_file), client, cache_s=settings.usergroup_cache_s
     )
-    deps = BotDeps(settings=settings, engine=engine, pool=pool, roles=roles, client=client)
+    deps = BotDeps(
+        settings=settings, engine=engine, pool=pool, roles=roles, client=client, replies=Replies()
+    )
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -69,16 +72,17 @@ def create_bolt_app(
     )
 
     @app.command(COMMAND)
-    async def on_command(ack: Any, body: dict[str, Any], respond: Respond) -> None:
+    async def on_command(ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        await dispatch(deps, body, respond)
+        async with deps.after_ack:
+            await dispatch(deps, body, deps.replies.to(body.get("response_url")))
 
     @app.action(RERUN_ACTION)
-    async def on_rerun(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
+    async def on_rerun(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await _answering(respond, _rerun(deps, body, action, respond))
+        respond = deps.replies.to(body.get("response_url"))
+        async with deps.after_ack:
+            await _answering(respond, _rerun(deps, body, action, respond))
 
     @app.action(OPEN_REPORT_ACTION)
     async def on_open_report(ack: Any) -> None:
@@ -97,19 +101,19 @@ def create_bolt_app(
         )
 
     @app.error
-    async def on_error(
-        error: Exception, body: dict[str, Any], respond: Respond | None = None
-    ) -> None:
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
         error_id = uuid.uuid4().hex[:10]
         log.error("slack handler error %s: %s", error_id, error, exc_info=error)
-        if respond is not None and body.get("response_url"):
+        if body.get("response_url"):
             message = error_message(
                 f"Something went wrong on our side (error id {error_id}).",
                 "Try again in a minute; if it keeps failing, give the error id to your "
                 "modelgate admins.",
             )
             try:
-                await respond(response_type="ephemeral", **message.to_dict())
+                await deps.replies.to(body["response_url"])(
+                    response_type="ephemeral", **message.to_dict()
+                )
             except Exception:
                 log.exception("could not tell the user about error %s", error_id)
 
@@ -182,9 +186,31 @@ class SlackRequest(AsyncBoltRequest):
                 self.context = build_async_context(AsyncBoltContext({}), self.body)
 
 
+# Requests Slack only needs an empty 200 for: our listeners for these always ack with no
+# body, so the endpoint answers at once and lets Bolt dispatch in the background. Anything
+# else (url_verification's challenge, modal submissions' response_action) waits for Bolt.
+ACK_AT_ONCE = frozenset({"slash_command", "block_actions", "event_callback"})
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return "slash_command"
+    return str(body.get("type") or "")
+
+
 def mount(api: FastAPI, app: AsyncApp, signing_secret: str) -> None:
     """``POST /slack/events``: verify the signature, then let Bolt dispatch."""
     verifier = SignatureVerifier(signing_secret)
+    pending: set[asyncio.Task[Any]] = set()
+
+    async def dispatch_late(bolt_request: SlackRequest) -> None:
+        try:
+            resp = await app.async_dispatch(bolt_request)
+        except Exception:  # Bolt reports listener errors to on_error; this is anything else
+            log.exception("Slack request dispatch failed")
+            return
+        if resp.status != 200:
+            log.warning("Slack request answered 200 early, but Bolt said %s", resp.status)
 
     @api.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
@@ -206,6 +232,11 @@ def mount(api: FastAPI, app: AsyncApp, signing_secret: str) -> None:
                 content='{"error":"unreadable body"}',
                 media_type="application/json",
             )
+        if _kind(bolt_request.body) in ACK_AT_ONCE:
+            task = asyncio.create_task(dispatch_late(bolt_request))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            return Response(status_code=200)
         resp = await app.async_dispatch(bolt_request)
         return Response(
             status_code=resp.status,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from bot import queries
 from bot.blocks import Message, error_message, help_message, run_queued_ack, run_started, whoami
 from bot.queries import UserError, closest
+from bot.reply import Replies
 from bot.roles import RoleResolver
 from modelgate.config import Settings
 from modelgate.db import session_scope
@@ -79,6 +80,10 @@ class BotDeps:
     pool: RunPool
     roles: RoleResolver
     client: Any  # AsyncWebClient
+    replies: Replies
+    # Work after an ack (database reads in threads, replies) competes for the GIL with the
+    # event loop; a burst of commands runs it a few at a time instead of all at once.
+    after_ack: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
 
 
 def help_text() -> Message:

@@ -108,6 +108,11 @@ def _parse(content_type: str, body: bytes) -> dict[str, Any]:
     return {}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the stdlib's 5 drops connections in a burst (1 s SYN retries)
+
+
 class FakeSlack:
     """The fake server. Thread-safe; start with ``with`` or :meth:`start`/:meth:`stop`."""
 
@@ -130,14 +135,14 @@ class FakeSlack:
         self._lock = threading.Condition()
         self._state = _State()
         self._seq = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> FakeSlack:
         if self._server is None:
             handler = type("_Handler", (_Handler,), {"fake": self})
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            self._server = _Server(("127.0.0.1", 0), handler)
             self._server.daemon_threads = True
             self._thread = threading.Thread(
                 target=self._server.serve_forever, args=(0.05,), name="fake-slack", daemon=True
