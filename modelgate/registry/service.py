@@ -7,7 +7,6 @@ Functions take an open Session and keyword-only arguments; the caller owns the t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -16,23 +15,28 @@ from sqlmodel import Session, col, select
 
 from modelgate import audit
 from modelgate.config import ARCHIVED
-from modelgate.errors import Conflict, InvalidInput, NotFound
+from modelgate.errors import Conflict, InvalidInput
+
+# The lookups and the read side live in their own modules; callers keep using `service.*`.
+# Lookups and the read side live in their own modules; callers keep using `service.*`.
+from modelgate.registry.lookup import get_model as get_model
+from modelgate.registry.lookup import get_version as get_version
+from modelgate.registry.lookup import stage_holder, versions_of
 from modelgate.registry.models import Model, ModelVersion, StageTransition
 from modelgate.registry.schemas import (
-    Lineage,
     ModelCreate,
-    ModelOut,
     ModelUpdate,
-    StageHolder,
-    StagesOut,
-    TransitionOut,
     VersionCreate,
-    VersionOut,
     VersionUpdate,
 )
+from modelgate.registry.views import LINEAGE_FIELDS as LINEAGE_FIELDS
+from modelgate.registry.views import last_known_good as last_known_good
+from modelgate.registry.views import model_out as model_out
+from modelgate.registry.views import stage_history as stage_history
+from modelgate.registry.views import stages_view as stages_view
+from modelgate.registry.views import version_in_stage_at as version_in_stage_at
+from modelgate.registry.views import version_out as version_out
 from modelgate.types import utcnow
-
-LINEAGE_FIELDS = tuple(Lineage.model_fields)
 
 
 def model_subject(name: str, version: str | None = None) -> str:
@@ -55,16 +59,6 @@ def create_model(session: Session, *, spec: ModelCreate, actor: str) -> Model:
         subject=model_subject(spec.name),
         payload=spec.model_dump(mode="json"),
     )
-    return model
-
-
-def get_model(session: Session, *, name: str, for_update: bool = False) -> Model:
-    """The model by name. `for_update` locks its row until commit (PostgreSQL), which
-    serialises stage changes per model; SQLite transactions are already exclusive."""
-    query = select(Model).where(Model.name == name)
-    model = session.exec(query.with_for_update() if for_update else query).first()
-    if model is None:
-        raise NotFound(f"no model named {name!r}", field="name")
     return model
 
 
@@ -112,7 +106,7 @@ def archive_model(session: Session, *, name: str, actor: str, reason: str) -> Mo
     model = get_model(session, name=name, for_update=True)
     if model.archived_at is not None:
         return model
-    for version in _versions(session, model):
+    for version in versions_of(session, model):
         if version.status != ARCHIVED:
             _archive_version(session, model, version, actor=actor, reason=reason)
     model.archived_at = model.updated_at = utcnow()
@@ -173,18 +167,6 @@ def register_version(
         payload=spec.model_dump(mode="json"),
     )
     return version
-
-
-def get_version(session: Session, *, model_name: str, version: str) -> ModelVersion:
-    model = get_model(session, name=model_name)
-    row = session.exec(
-        select(ModelVersion).where(
-            ModelVersion.model_id == model.id, ModelVersion.version == version
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"model {model_name!r} has no version {version!r}", field="version")
-    return row
 
 
 def list_versions(
@@ -292,7 +274,7 @@ def set_stage(
     target = get_version(session, model_name=model_name, version=version) if version else None
     if target is not None and target.status == ARCHIVED:
         raise Conflict(f"version {version!r} of {model_name!r} is archived and cannot take a stage")
-    holder = _holder(session, model, stage)
+    holder = stage_holder(session, model, stage)
     if (holder.id if holder else None) == (target.id if target else None):
         return target
     if target is not None and target.stage is not None:
@@ -321,12 +303,6 @@ def check_stage(stage: str, stages: Sequence[str]) -> None:
         )
 
 
-def _holder(session: Session, model: Model, stage: str) -> ModelVersion | None:
-    return session.exec(
-        select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.stage == stage)
-    ).first()
-
-
 def _move(
     session: Session,
     model: Model,
@@ -338,7 +314,7 @@ def _move(
     via: str,
 ) -> None:
     """Change who holds one stage; the only place `ModelVersion.stage` is written."""
-    old = _holder(session, model, stage)
+    old = stage_holder(session, model, stage)
     if old is not None:
         old.stage = None
         old.updated_at = utcnow()
@@ -364,147 +340,7 @@ def _move(
     )
 
 
-def stages_view(session: Session, *, model_name: str, stages: Sequence[str]) -> StagesOut:
-    model = get_model(session, name=model_name)
-    holders = {
-        v.stage: v
-        for v in session.exec(
-            select(ModelVersion).where(
-                ModelVersion.model_id == model.id, col(ModelVersion.stage).is_not(None)
-            )
-        ).all()
-    }
-    out: list[StageHolder] = []
-    for stage in stages:
-        v = holders.get(stage)
-        last = session.exec(
-            select(StageTransition)
-            .where(
-                StageTransition.model_id == model.id,
-                StageTransition.stage == stage,
-            )
-            .order_by(col(StageTransition.created_at).desc(), col(StageTransition.id).desc())
-        ).first()
-        out.append(
-            StageHolder(
-                stage=stage,
-                version=v.version if v else None,
-                since=last.created_at if (last and v) else None,
-                by=last.actor if (last and v) else None,
-            )
-        )
-    return StagesOut(
-        model=model.name,
-        stages=out,
-        last_known_good=last_known_good(session, model_name=model_name),
-    )
-
-
-def stage_history(
-    session: Session,
-    *,
-    model_name: str,
-    stage: str | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> tuple[list[TransitionOut], int]:
-    model = get_model(session, name=model_name)
-    query = select(StageTransition).where(StageTransition.model_id == model.id)
-    if stage:
-        query = query.where(StageTransition.stage == stage)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(StageTransition.created_at).desc(), col(StageTransition.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    labels = _labels(session, model)
-    return [
-        TransitionOut(
-            stage=t.stage,
-            from_version=labels.get(t.from_version_id),
-            to_version=labels.get(t.to_version_id),
-            actor=t.actor,
-            reason=t.reason,
-            via=t.via,
-            at=t.created_at,
-        )
-        for t in rows
-    ], int(total)
-
-
-def version_in_stage_at(
-    session: Session, *, model_name: str, stage: str, at: datetime
-) -> str | None:
-    """Which version held `stage` at time `at` (None if the stage was empty)."""
-    model = get_model(session, name=model_name)
-    last = session.exec(
-        select(StageTransition)
-        .where(
-            StageTransition.model_id == model.id,
-            StageTransition.stage == stage,
-            StageTransition.created_at <= at,
-        )
-        .order_by(col(StageTransition.created_at).desc(), col(StageTransition.id).desc())
-    ).first()
-    if last is None or last.to_version_id is None:
-        return None
-    return _labels(session, model).get(last.to_version_id)
-
-
-def last_known_good(session: Session, *, model_name: str, stage: str = "production") -> str | None:
-    """The most recent earlier holder of `stage` that is not the current one nor archived."""
-    model = get_model(session, name=model_name)
-    current = _holder(session, model, stage)
-    rows = session.exec(
-        select(StageTransition.to_version_id)
-        .where(
-            StageTransition.model_id == model.id,
-            StageTransition.stage == stage,
-            col(StageTransition.to_version_id).is_not(None),
-        )
-        .order_by(col(StageTransition.created_at).desc(), col(StageTransition.id).desc())
-    ).all()
-    for vid in rows:
-        if current is not None and vid == current.id:
-            continue
-        v = session.get(ModelVersion, vid)
-        if v is not None and v.status != ARCHIVED:
-            return v.version
-    return None
-
-
-# ---------------------------------------------------------------- views
-
-
-def model_out(session: Session, model: Model) -> ModelOut:
-    stages = {
-        v.stage: v.version
-        for v in session.exec(
-            select(ModelVersion).where(
-                ModelVersion.model_id == model.id, col(ModelVersion.stage).is_not(None)
-            )
-        ).all()
-        if v.stage
-    }
-    return ModelOut(**model.model_dump(exclude={"id"}), stages=stages)
-
-
-def version_out(model: Model, v: ModelVersion) -> VersionOut:
-    data = v.model_dump(exclude={"id", "model_id", *LINEAGE_FIELDS})
-    lineage = Lineage.model_construct(**{f: getattr(v, f) for f in LINEAGE_FIELDS})
-    return VersionOut(model=model.name, lineage=lineage, **data)
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def _versions(session: Session, model: Model) -> list[ModelVersion]:
-    return list(session.exec(select(ModelVersion).where(ModelVersion.model_id == model.id)).all())
-
-
-def _labels(session: Session, model: Model) -> dict[int | None, str]:
-    return {v.id: v.version for v in _versions(session, model)}
 
 
 def _apply(row: Any, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
