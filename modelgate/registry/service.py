@@ -18,7 +18,6 @@ from modelgate.config import ARCHIVED
 from modelgate.errors import Conflict, InvalidInput
 
 # The lookups and the read side live in their own modules; callers keep using `service.*`.
-# Lookups and the read side live in their own modules; callers keep using `service.*`.
 from modelgate.registry.lookup import get_model as get_model
 from modelgate.registry.lookup import get_version as get_version
 from modelgate.registry.lookup import stage_holder, versions_of
