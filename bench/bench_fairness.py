@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.metrics import accuracy_score
 
     from checks.base import CheckContext, ColumnRoles, Dataset
-    from checks.fairness import FairnessCheck, FairnessParams, group_tables
+    from checks.fairness import FairnessCheck, FairnessParams
+    from checks.fairness_metrics import group_tables
 
     rng = np.random.default_rng(args.seed)
     n, k = args.rows, args.groups
