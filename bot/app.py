@@ -26,13 +26,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.blocks import OPEN_REPORT_ACTION, RERUN_ACTION, error_message
-from bot.commands import BotDeps, Respond, dispatch, help_text, start_check
+from bot.commands import BotDeps, Respond, answering, dispatch, help_text, start_check
 from bot.queries import UserError
 from bot.reply import Replies
 from bot.roles import RoleResolver, load_roles
 from modelgate.config import Settings
 from modelgate.db import session_scope
-from modelgate.errors import ModelgateError
 from modelgate.runs.models import SlackEvent
 from modelgate.runs.worker import RunPool
 
@@ -66,7 +65,8 @@ def create_bolt_app(
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        request_verification_enabled=True,
+        # mount() verifies every request before Bolt sees it (and before any parsing)
+        request_verification_enabled=False,
         process_before_response=False,
         logger=log,
     )
@@ -82,7 +82,7 @@ def create_bolt_app(
         await ack()
         respond = deps.replies.to(body.get("response_url"))
         async with deps.after_ack:
-            await _answering(respond, _rerun(deps, body, action, respond))
+            await answering(respond, _rerun(deps, body, action, respond))
 
     @app.action(OPEN_REPORT_ACTION)
     async def on_open_report(ack: Any) -> None:
@@ -128,7 +128,10 @@ async def _rerun(
         what = json.loads(action.get("value") or "{}")
         args = [str(what["model"]), str(what["version"])]
     except (ValueError, KeyError, TypeError):
-        raise UserError("This button no longer knows what to run.") from None
+        raise UserError(
+            "This button no longer knows what to run.",
+            "Run `/modelgate check <model> <version>` instead.",
+        ) from None
     current = what.get("current")
     if not current and what.get("run"):  # the URI was too long for the button: look it up
         current = await asyncio.to_thread(_current_of, deps.engine, str(what["run"]))
@@ -137,18 +140,6 @@ async def _rerun(
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     await start_check(deps, respond, user=body["user"]["id"], args=args, channel=channel)
-
-
-async def _answering(respond: Respond, work: Any) -> None:
-    """Run `work`; a UserError or domain refusal becomes an ephemeral reply."""
-    try:
-        await work
-    except UserError as exc:
-        await respond(
-            response_type="ephemeral", **error_message(exc.problem, exc.suggestion).to_dict()
-        )
-    except ModelgateError as exc:
-        await respond(response_type="ephemeral", **error_message(str(exc)).to_dict())
 
 
 def _current_of(engine: Engine, run_id: str) -> str | None:

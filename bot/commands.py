@@ -94,32 +94,48 @@ def help_text() -> Message:
 
 async def dispatch(deps: BotDeps, body: dict[str, Any], respond: Respond) -> None:
     """Handle one `/modelgate` command (already acknowledged)."""
-    words = (body.get("text") or "").split()
-    sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
-    user = str(body.get("user_id") or "")
+    await answering(respond, _handle(deps, body, respond))
+
+
+async def answering(respond: Respond, work: Awaitable[Any]) -> None:
+    """Run `work`; a UserError or a domain refusal becomes an ephemeral reply."""
     try:
-        if sub not in BY_NAME:
-            guess = closest(sub, list(BY_NAME))
-            hint = f"Did you mean `/modelgate {guess}`?" if guess else None
-            raise UserError(
-                f"Unknown command {sub!r}.",
-                (hint + " " if hint else "") + "Type `/modelgate help` for the list.",
-            )
-        command = BY_NAME[sub]
-        needed = command.usage.count("<")
-        if len(args) < needed:
-            raise UserError(
-                f"`{sub}` needs {command.usage.split()[len(args)]}.",
-                f"Usage: `/modelgate {sub} {command.usage}`, e.g. `{command.example}`.",
-            )
-        if sub == "check":
-            await start_check(deps, respond, user=user, args=args, channel=body.get("channel_id"))
-            return
-        message = await _read(deps, sub, args, user)
+        await work
     except UserError as exc:
-        message = error_message(exc.problem, exc.suggestion)
+        await respond(
+            response_type="ephemeral", **error_message(exc.problem, exc.suggestion).to_dict()
+        )
     except ModelgateError as exc:  # a domain refusal (archived version, bad policy, ...)
-        message = error_message(str(exc))
+        hint = (
+            "`/modelgate status <model>` lists its versions." if exc.code == "not_found" else None
+        )
+        await respond(response_type="ephemeral", **error_message(str(exc), hint).to_dict())
+
+
+def parse(text: str) -> tuple[str, list[str]]:
+    """The subcommand and its arguments; a UserError names what is wrong and what to type."""
+    words = text.split()
+    sub, args = (words[0].lower(), words[1:]) if words else ("help", [])
+    if sub not in BY_NAME:
+        guess = closest(sub, list(BY_NAME))
+        hint = f"Did you mean `/modelgate {guess}`? " if guess else ""
+        raise UserError(f"Unknown command {sub!r}.", hint + "Type `/modelgate help` for the list.")
+    command = BY_NAME[sub]
+    if len(args) < command.usage.count("<"):
+        raise UserError(
+            f"`{sub}` needs {command.usage.split()[len(args)]}.",
+            f"Usage: `/modelgate {sub} {command.usage}`, e.g. `{command.example}`.",
+        )
+    return sub, args
+
+
+async def _handle(deps: BotDeps, body: dict[str, Any], respond: Respond) -> None:
+    sub, args = parse(body.get("text") or "")
+    user = str(body.get("user_id") or "")
+    if sub == "check":
+        await start_check(deps, respond, user=user, args=args, channel=body.get("channel_id"))
+        return
+    message = await _read(deps, sub, args, user)
     await respond(response_type="ephemeral", **message.to_dict())
 
 
@@ -130,7 +146,7 @@ async def _read(deps: BotDeps, sub: str, args: list[str], user: str) -> Message:
     if sub == "whoami":
         return whoami(user, await deps.roles.roles_of(user))
     if sub == "models":
-        return await asyncio.to_thread(queries.models_message, s, e)
+        return await asyncio.to_thread(queries.models_message, e)
     if sub == "status":
         return await asyncio.to_thread(queries.status_message, s, e, args[0])
     if sub == "history":
@@ -159,7 +175,7 @@ def _plan(
         v = (
             queries.resolve_version(s, m, version).version
             if version
-            else runs.default_version(s, model_name=m.name, stages=settings.stages)
+            else runs.default_version(s, model_name=m.name)
         )
         policy = effective_for(s, settings, model_name=m.name)
         run, created = runs.start_or_join_run(
@@ -205,27 +221,27 @@ async def start_check(
         message = error_message(
             f"A check of {plan.model} {plan.version} on the same data is already running "
             f"(run {plan.run_id[:8]}).",
-            "Its report will be posted when it finishes.",
+            f"Its report will be posted when it finishes; `/modelgate report "
+            f"{plan.run_id[:8]}` shows it then.",
         )
         await respond(response_type="ephemeral", **message.to_dict())
         return
-    target = plan.channel or channel
-    notify = await _post_root(deps, target, channel, plan, user)
+    notify = await _post_root(deps, plan, channel, user)
     if notify is not None:
         await asyncio.to_thread(_set_notify, deps.engine, plan.run_id, notify)
-    deps.pool.submit(plan.run_id)
+    await asyncio.to_thread(deps.pool.submit, plan.run_id)  # the first may start processes
     ack = run_queued_ack(plan.model, plan.version, plan.run_id, current=current)
     await respond(response_type="ephemeral", **ack.to_dict())
 
 
 async def _post_root(
-    deps: BotDeps, target: str | None, fallback: str | None, plan: Planned, user: str
+    deps: BotDeps, plan: Planned, invoked_in: str | None, user: str
 ) -> dict[str, Any] | None:
     """Post "running…" where the report will go; the report later replaces it."""
     from slack_sdk.errors import SlackApiError
 
     body = run_started(plan.model, plan.version, user).to_dict()
-    for channel in dict.fromkeys(c for c in (target, fallback) if c):
+    for channel in dict.fromkeys(c for c in (plan.channel, invoked_in) if c):
         try:
             resp = await deps.client.chat_postMessage(channel=channel, **body)
         except SlackApiError as exc:  # e.g. not_in_channel: try the invoking channel

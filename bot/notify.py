@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.blocks import Message, run_report
 from modelgate.config import Settings
@@ -42,13 +43,19 @@ class Delivery:
     charts: list[tuple[str, Path]] = field(default_factory=list)  # (title, file)
 
 
+def champion_of(s: Session, run: RunOut) -> RunOut | None:
+    """The production version's latest finished run, to compare `run` with."""
+    latest = runs.champion_run(s, model_name=run.model, version=run.version)
+    return runs.run_out(s, latest) if latest is not None else None
+
+
 def prepare(settings: Settings, engine: Engine, run: RunOut) -> Delivery:
     """Everything needed to post `run` (synchronous: reads the database)."""
     with session_scope(engine) as s:
         model = registry.get_model(s, name=run.model)
         row = runs.get_run(s, run.id)
         notify = row.notify or {}
-        champion = _champion_run(s, settings, run)
+        champion = champion_of(s, run)
     message = run_report(run, report_url=report_url(settings, run.id), champion=champion)
     run_dir = settings.artifacts_dir / run.id
     charts = [
@@ -64,17 +71,6 @@ def prepare(settings: Settings, engine: Engine, run: RunOut) -> Delivery:
         ts=notify.get("ts"),
         charts=charts,
     )
-
-
-def _champion_run(s: Any, settings: Settings, run: RunOut) -> RunOut | None:
-    """The latest finished run of the production version, if that is another version."""
-    view = registry.stages_view(s, model_name=run.model, stages=settings.stages)
-    prod = next((h.version for h in view.stages if h.stage == "production"), None)
-    if not prod or prod == run.version:
-        return None
-    version = registry.get_version(s, model_name=run.model, version=prod)
-    latest = runs.latest_finished(s, version.id)  # type: ignore[arg-type]
-    return runs.run_out(s, latest) if latest is not None else None
 
 
 class ConsoleNotifier:

@@ -20,12 +20,13 @@ from bot.blocks import (
     run_report,
     stage_history,
 )
-from bot.notify import _champion_run
+from bot.notify import champion_of
 from modelgate.config import Settings
 from modelgate.db import session_scope
 from modelgate.errors import NotFound
 from modelgate.links import report_url
 from modelgate.registry import service as registry
+from modelgate.registry.lookup import version_labels
 from modelgate.registry.models import Model, ModelVersion
 from modelgate.runs import service as runs
 from modelgate.runs.models import CheckRun
@@ -66,17 +67,13 @@ def resolve_version(s: object, model: Model, version: str) -> ModelVersion:
     try:
         return registry.get_version(s, model_name=model.name, version=version)  # type: ignore[arg-type]
     except NotFound:
-        labels = list(
-            s.exec(  # type: ignore[attr-defined]
-                select(ModelVersion.version).where(ModelVersion.model_id == model.id)
-            ).all()
-        )
+        labels = list(version_labels(s, model).values())  # type: ignore[arg-type]
         guess = closest(version, labels)
         hint = f"Did you mean `{guess}`?" if guess else f"Versions: {', '.join(labels) or 'none'}."
         raise UserError(f"{model.name} has no version {version!r}.", hint) from None
 
 
-def models_message(settings: Settings, engine: Engine) -> Message:
+def models_message(engine: Engine) -> Message:
     with session_scope(engine) as s:
         models, _ = registry.list_models(s, limit=MAX_MODELS)
         prod = {
@@ -142,5 +139,11 @@ def report_message(settings: Settings, engine: Engine, run_ref: str) -> Message:
         if len(matches) > 1:
             raise UserError(f"{run_ref!r} matches several runs.", "Type more of the run id.")
         out = runs.run_out(s, runs.get_run(s, matches[0]))
-        champion = _champion_run(s, settings, out)
+        if out.status in ("queued", "running"):
+            raise UserError(
+                f"Run {out.id[:8]} is still {out.status}.",
+                f"Its report will be posted when it finishes; then `/modelgate report "
+                f"{out.id[:8]}` shows it here.",
+            )
+        champion = champion_of(s, out)
     return run_report(out, report_url=report_url(settings, out.id), champion=champion)

@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
 def _default_version(model: str) -> str:
     s = context.settings()
     with session_scope(context.engine(s)) as session:
-        return default_version(session, model_name=model, stages=s.stages)
+        return default_version(session, model_name=model)
 
 
 def check(

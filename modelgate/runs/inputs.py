@@ -98,13 +98,10 @@ def champion_of(
     session: Session, model: Model, version: ModelVersion
 ) -> tuple[VersionInfo | None, dict[str, Any]]:
     """The production version (if it is another one) and its last measured values."""
-    from sqlmodel import select
+    from modelgate.registry.lookup import stage_holder
+    from modelgate.runs.service import PRODUCTION
 
-    holder = session.exec(
-        select(ModelVersion).where(
-            ModelVersion.model_id == model.id, ModelVersion.stage == "production"
-        )
-    ).first()
+    holder = stage_holder(session, model, PRODUCTION)
     if holder is None or holder.id == version.id:
         return None, {}
     values: dict[str, Any] = {}

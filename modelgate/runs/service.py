@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from checks.base import CheckResult
 from modelgate import audit
 from modelgate.errors import Conflict, NotFound
 from modelgate.registry import service as registry
+from modelgate.registry.lookup import stage_holder
 from modelgate.registry.models import Model, ModelVersion
 from modelgate.registry.service import model_subject
 from modelgate.runs.models import CheckResultRow, CheckRun
@@ -70,12 +70,14 @@ def create_run(
     return run
 
 
-def default_version(session: Session, *, model_name: str, stages: Sequence[str]) -> str:
+PRODUCTION = "production"
+
+
+def default_version(session: Session, *, model_name: str) -> str:
     """The version a check runs on when none is named: production's, else the newest."""
-    view = registry.stages_view(session, model_name=model_name, stages=stages)
-    prod = next((h.version for h in view.stages if h.stage == "production"), None)
-    if prod:
-        return prod
+    prod = stage_holder(session, registry.get_model(session, name=model_name), PRODUCTION)
+    if prod is not None:
+        return prod.version
     versions, _ = registry.list_versions(
         session, model_name=model_name, limit=1, include_archived=False
     )
@@ -316,6 +318,14 @@ def _newest(
         .where(*where)
     )
     return {getattr(run, key): run for run in rows}
+
+
+def champion_run(session: Session, *, model_name: str, version: str) -> CheckRun | None:
+    """The latest finished run of the production version, if that is not `version`."""
+    prod = stage_holder(session, registry.get_model(session, name=model_name), PRODUCTION)
+    if prod is None or prod.version == version:
+        return None
+    return latest_finished(session, prod.id)  # type: ignore[arg-type]
 
 
 def latest_finished(session: Session, version_id: int) -> CheckRun | None:
