@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_frames(rows: int, columns: int, seed: int):

@@ -12,9 +12,6 @@ is the overlap of the two top-10 sets and the Spearman correlation of the full r
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -150,6 +150,7 @@ class DriftCheck:
         feature_res = {c: results[c] for c in features if c in results}
         n_cols, drifted = len(feature_res), [c for c, r in feature_res.items() if r["drifted"]]
         share = len(drifted) / n_cols if n_cols else 0.0
+        dataset_share = 0.5 if params.drift_share.max is None else params.drift_share.max
         by_role = {
             role: {c: results[c] for c in cols if c in results} for role, cols in extra.items()
         }
@@ -161,8 +162,8 @@ class DriftCheck:
                 "n_drifted": len(drifted),
                 "share_drifted": share,
                 "drifted_columns": drifted,
-                # evidently's own dataset-drift rule: share >= drift_share
-                "dataset_drift": bool(n_cols and share >= (params.drift_share.max or 0.5)),
+                # evidently's own dataset-drift rule: share >= drift_share (0 is a real limit)
+                "dataset_drift": bool(n_cols and share >= dataset_share),
                 "prediction_drift": by_role.get("prediction") or None,
                 "target_drift": by_role.get("target") or None,
                 "reference_rows": ref_ds.rows,

@@ -155,13 +155,6 @@ def get_profile(
     return profile, False
 
 
-def put_profile(profile: ReferenceProfile) -> None:
-    """Seed the cache with a profile loaded from disk (e.g. by the scheduler at start-up)."""
-    if profile.sha256:
-        with _CACHE_LOCK:
-            _CACHE[profile.sha256] = profile
-
-
 def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
@@ -176,5 +169,4 @@ __all__ = [
     "column_kinds",
     "get_profile",
     "infer_kind",
-    "put_profile",
 ]

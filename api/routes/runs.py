@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path as FsPath
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from api.deps import EngineDep, Limit, ModelName, Offset, Reader, SettingsDep, VersionPath, Writer
@@ -74,7 +74,7 @@ def list_runs(
     name: ModelName,
     engine: EngineDep,
     _who: Reader,
-    version: Annotated[str | None, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")] = None,
+    version: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[RunOut]:

@@ -17,8 +17,6 @@ from modelgate.runs.service import latest_finished, results_of
 
 log = logging.getLogger(__name__)
 
-ROLE_REFERENCES = ("@sensitive_features", "@features")
-
 
 @dataclass
 class VersionInfo:

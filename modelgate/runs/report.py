@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ MAX_TABLE_ROWS = 60
 STATUS_ORDER = {"fail": 0, "error": 1, "warn": 2, "insufficient_data": 3, "pass": 4}
 
 
+@functools.cache
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("modelgate.runs", "templates"),

@@ -6,7 +6,6 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
 
 from modelgate.config import Settings
 from modelgate.ports import Notifier
@@ -26,12 +25,12 @@ def _init_worker() -> None:
         log.debug("cannot lower the worker's priority")
 
 
-def _work(settings_data: dict[str, Any], run_id: str) -> str | None:
+def _work(settings: Settings, run_id: str) -> str | None:
     """Runs in a worker process: its main thread, so per-check time limits apply."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     from modelgate.runs.flows import execute_run
 
-    out = execute_run(Settings(**settings_data), run_id)
+    out = execute_run(settings, run_id)
     return out.status if out else None
 
 
@@ -45,7 +44,6 @@ class RunPool:
     def __init__(self, settings: Settings, notifier: Notifier | None = None) -> None:
         self._settings = settings
         self.notifier = notifier  # told about every run this pool finishes
-        self._data = settings.model_dump(mode="json")
         self._pool: ProcessPoolExecutor | None = None
 
     def executor(self) -> ProcessPoolExecutor:
@@ -59,7 +57,7 @@ class RunPool:
         return self._pool
 
     def submit(self, run_id: str) -> Future[str | None]:
-        future = self.executor().submit(_work, self._data, run_id)
+        future = self.executor().submit(_work, self._settings, run_id)  # pickles secrets intact
         future.add_done_callback(lambda f: self._done(run_id, f))
         return future
 
