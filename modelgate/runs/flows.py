@@ -119,9 +119,14 @@ def execute_run(
             champion, champion_values = champion_of(s, model, version)
             policy = EffectivePolicy.model_validate(run.policy)
             current_uri = run.current_data_uri
-        results, status, error, current_sha = _judge(
-            settings, run_id, info, policy, current_uri, champion, champion_values, progress
-        )
+        try:
+            results, status, error, current_sha = _judge(
+                settings, run_id, info, policy, current_uri, champion, champion_values, progress
+            )
+        except Exception as exc:  # a claimed run must end in a recorded state, never "running"
+            log.exception("run %s failed", run_id)
+            results, status, current_sha = [], RunStatus.ERRORED, None
+            error = f"the run failed: {type(exc).__name__}: {exc}"
         with session_scope(engine) as s:
             service.finish_run(
                 s,
@@ -200,10 +205,17 @@ def _judge(
     except Exception as exc:  # the run must end in a recorded state, whatever happened
         log.exception("run %s: loading inputs failed", run_id)
         return [], RunStatus.ERRORED, f"loading inputs failed: {type(exc).__name__}: {exc}", None
-    if not policy.checks:
-        return [], RunStatus.ERRORED, "the effective policy has no checks", None
+    specs = runnable(policy, has_current=inputs.current is not None)
+    if not specs:
+        why = (
+            "the effective policy has no checks"
+            if not policy.checks
+            else "none of the policy's checks can run without a current data window; pass "
+            "--current (CLI) or current_data_uri (API)"
+        )
+        return [], RunStatus.ERRORED, why, None
     results: list[CheckResult] = []
-    for spec in runnable(policy, has_current=inputs.current is not None):
+    for spec in specs:
         if progress:
             progress(spec, None)
         ctx = CheckContext(

@@ -114,3 +114,14 @@ def test_a_run_executes_once(run_settings, engine, scorer, credit_files) -> None
         assert len(service.results_of(s, out.id)) == len(out.results)
         rows, total = service.list_runs(s, model_name="scorer")
         assert total == 1 and rows[0].id == out.id
+
+
+def test_a_run_that_can_check_nothing_says_what_to_pass(run_settings, engine, scorer) -> None:  # type: ignore[no-untyped-def]
+    only_drift = (
+        "name: only-drift\npriority: 99\nchecks:\n"
+        "  - {type: quality, enabled: false}\n  - {type: kpi, enabled: false}\n"
+        "  - {type: fairness, enabled: false}\n"
+    )
+    out = _run(run_settings, override_yaml=only_drift)
+    assert out.status == "errored" and out.results == []
+    assert "without a current data window; pass --current" in (out.error or "")
