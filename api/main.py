@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings)
 
-    run_pool = RunPool(settings)
+    run_pool = RunPool(settings, engine)
     slack = _slack(settings, engine, run_pool)
 
     @asynccontextmanager

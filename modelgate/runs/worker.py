@@ -7,6 +7,8 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 
+from sqlalchemy.engine import Engine
+
 from modelgate.config import Settings
 from modelgate.ports import Notifier
 
@@ -41,8 +43,11 @@ class RunPool:
     database connections; a worker keeps its caches (reference profiles) between runs.
     """
 
-    def __init__(self, settings: Settings, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, notifier: Notifier | None = None
+    ) -> None:
         self._settings = settings
+        self._engine = engine  # the server's: results are read and failures recorded with it
         self.notifier = notifier  # told about every run this pool finishes
         self._pool: ProcessPoolExecutor | None = None
 
@@ -81,34 +86,26 @@ class RunPool:
                 log.exception("notifying about run %s failed", run_id)
 
     def _notify(self, run_id: str) -> None:
-        from modelgate.db import make_engine, session_scope
+        from modelgate.db import session_scope
         from modelgate.runs.service import get_run, run_out
 
-        engine = make_engine(self._settings)
-        try:
-            with session_scope(engine) as s:
-                out = run_out(s, get_run(s, run_id))
-        finally:
-            engine.dispose()
+        with session_scope(self._engine) as s:
+            out = run_out(s, get_run(s, run_id))
         assert self.notifier is not None
         self.notifier.run_finished(out)
 
     def _record_failure(self, run_id: str, exc: BaseException) -> None:
         """A worker that died (killed, out of memory) leaves its run errored, not running."""
         log.error("run %s failed in its worker: %s", run_id, exc, exc_info=exc)
-        from modelgate.db import make_engine, session_scope
+        from modelgate.db import session_scope
         from modelgate.runs.service import finish_run
         from modelgate.runs.state import RunStatus
 
-        engine = make_engine(self._settings)
-        try:
-            with session_scope(engine) as s:
-                finish_run(
-                    s,
-                    run_id,
-                    status=RunStatus.ERRORED,
-                    results=[],
-                    error=f"the worker failed: {type(exc).__name__}: {exc}",
-                )
-        finally:
-            engine.dispose()
+        with session_scope(self._engine) as s:
+            finish_run(
+                s,
+                run_id,
+                status=RunStatus.ERRORED,
+                results=[],
+                error=f"the worker failed: {type(exc).__name__}: {exc}",
+            )

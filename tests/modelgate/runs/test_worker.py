@@ -9,8 +9,10 @@ from modelgate.runs.worker import WORKER_NICENESS, RunPool
 
 def test_workers_run_at_a_lower_cpu_priority_than_the_server(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from modelgate.config import Settings
+    from modelgate.db import make_engine
 
-    pool = RunPool(Settings(home=tmp_path / "home", workers=1))
+    settings = Settings(home=tmp_path / "home", workers=1)
+    pool = RunPool(settings, make_engine(settings))
     try:
         worker_pid = pool.executor().submit(os.getpid).result(timeout=60)
         worker_nice = pool.executor().submit(os.nice, 0).result(timeout=60)
