@@ -277,3 +277,16 @@ def execute(
         library_versions=m.library_versions,
         duration_s=time.perf_counter() - started,
     )
+
+
+def library_versions(*packages: str) -> dict[str, str]:
+    """Installed versions of `packages` (those not installed are left out), for results."""
+    from importlib import metadata
+
+    out = {}
+    for pkg in packages:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out

@@ -22,12 +22,10 @@ Policy example::
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -43,6 +41,7 @@ from checks.base import (
     Dataset,
     InsufficientData,
     Measurement,
+    library_versions,
 )
 from checks.drift_profile import ReferenceProfile, _workers, column_kinds, get_profile
 from checks.drift_report import drift_violations, write_evidently_html, write_score_chart
@@ -174,7 +173,7 @@ class DriftCheck:
                 "max_drifted_columns": params.max_drifted_columns,
                 "fail_on": params.fail_on,
             },
-            library_versions=_versions(),
+            library_versions=library_versions("evidently", "scipy", "numpy", "pandas"),
         )
         m.violations = drift_violations(params, feature_res, by_role, errors, share)
         bound = ", ".join(f"{k} {v:.2f}" for k, v in params.drift_share.applied().items())
@@ -361,11 +360,3 @@ def _require_columns(features: list[str], params: DriftParams, ctx: CheckContext
             f"fail_on names {', '.join(not_checked)} in policy {ctx.source or '(unknown)'}, "
             "which are not among the checked columns"
         )
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("evidently", "scipy", "numpy", "pandas"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[pkg] = metadata.version(pkg)
-    return out

@@ -17,7 +17,6 @@ with as many rows as the time budget allows (see :mod:`checks.shap_explain`). Ru
 from __future__ import annotations
 
 import hashlib
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -34,6 +33,7 @@ from checks.base import (
     InsufficientData,
     Measurement,
     Violation,
+    library_versions,
 )
 from checks.shap_explain import Explanation, explain, write_chart
 
@@ -122,7 +122,7 @@ class ExplainabilityCheck:
                 "data": "current" if ds is ctx.current else "reference",
             },
             thresholds=params.model_dump(exclude={"seed"}),
-            library_versions=_versions(),
+            library_versions=library_versions("shap", "scikit-learn", "numpy"),
             ok_message=f"attribution rules met; top features: {', '.join(ranking[:5])}",
         )
         m.details["stderr"] = {
@@ -311,13 +311,3 @@ def _background(frame: pd.DataFrame, columns: list[str], seed: int) -> pd.DataFr
         return frame[columns]
     rows = np.random.default_rng(seed + 1).choice(len(frame), BACKGROUND_ROWS, replace=False)
     return frame[columns].iloc[np.sort(rows)]
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("shap", "scikit-learn", "numpy"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
