@@ -17,6 +17,7 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 POLICY = """\
 name: bench
@@ -57,61 +58,66 @@ def _data(rows: int, columns: int, seed: int, shift: float):  # type: ignore[no-
     return frame
 
 
+def register_bench(settings: Any, home: Path, rows: int, columns: int) -> str:
+    """Model `bench` v1 (logistic regression, 100k-row reference) and a `rows`-row window
+    under `home`, registered in the migrated database of `settings`; returns the window's URI."""
+    import skops.io
+    from sklearn.linear_model import LogisticRegression
+
+    from modelgate.db import make_engine, session_scope
+    from modelgate.files import sha256_file
+    from modelgate.registry import service
+    from modelgate.registry.schemas import DataSchema, ModelCreate, VersionCreate
+
+    features = [f"f{i:02d}" for i in range(columns)]
+    print(f"writing a 100k-row reference and a {rows:,}-row window ...", flush=True)
+    reference = _data(100_000, columns, seed=1, shift=0.0)
+    ref_path, cur_path = home / "reference.parquet", home / "current.parquet"
+    reference.to_parquet(ref_path)
+    _data(rows, columns, seed=2, shift=0.3).to_parquet(cur_path)
+    artifact = home / "model.skops"
+    skops.io.dump(
+        LogisticRegression(max_iter=500).fit(reference[features], reference.label), artifact
+    )
+    engine = make_engine(settings)
+    with session_scope(engine) as s:
+        model = ModelCreate(name="bench", owner="bench", risk_tier="high", flavor="sklearn")
+        service.create_model(s, actor="bench", spec=model)
+        schema = DataSchema(
+            features=features, target="label", sensitive_features=["sex", "age_band"]
+        )
+        version = VersionCreate(
+            version="v1",
+            artifact_uri=artifact.as_uri(),
+            artifact_sha256=sha256_file(artifact),
+            data_schema=schema,
+            reference_data_uri=ref_path.as_uri(),
+            reference_data_sha256=sha256_file(ref_path),
+        )
+        service.register_version(s, model_name="bench", actor="bench", spec=version)
+    engine.dispose()
+    return cur_path.as_uri()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--columns", type=int, default=20)
     args = ap.parse_args(argv)
     os.environ.setdefault("DO_NOT_TRACK", "1")
-    import skops.io
     from common import Row, peak_rss_mb, print_table, timed
-    from sklearn.linear_model import LogisticRegression
 
     from modelgate.config import Settings
-    from modelgate.db import make_engine, session_scope, upgrade
-    from modelgate.files import sha256_file
-    from modelgate.registry import service
-    from modelgate.registry.schemas import DataSchema, ModelCreate, VersionCreate
+    from modelgate.db import make_engine, upgrade
     from modelgate.runs.flows import run_now
 
     with tempfile.TemporaryDirectory(prefix="mg-bench-") as tmp:
         home = Path(tmp)
-        features = [f"f{i:02d}" for i in range(args.columns)]
-        print(f"writing a 100k-row reference and a {args.rows:,}-row window ...", flush=True)
-        reference = _data(100_000, args.columns, seed=1, shift=0.0)
-        current = _data(args.rows, args.columns, seed=2, shift=0.3)
-        ref_path, cur_path = home / "reference.parquet", home / "current.parquet"
-        reference.to_parquet(ref_path)
-        current.to_parquet(cur_path)
-        model = LogisticRegression(max_iter=500).fit(reference[features], reference["label"])
-        artifact = home / "model.skops"
-        skops.io.dump(model, artifact)
         (home / "policies").mkdir()
         (home / "policies" / "bench.yaml").write_text(POLICY)
         settings = Settings(home=home, policy_paths=[home / "policies"])
-        engine = make_engine(settings)
-        upgrade(engine)
-        with session_scope(engine) as s:
-            service.create_model(
-                s,
-                actor="bench",
-                spec=ModelCreate(name="bench", owner="bench", risk_tier="high", flavor="sklearn"),
-            )
-            service.register_version(
-                s,
-                model_name="bench",
-                actor="bench",
-                spec=VersionCreate(
-                    version="v1",
-                    artifact_uri=artifact.as_uri(),
-                    artifact_sha256=sha256_file(artifact),
-                    data_schema=DataSchema(
-                        features=features, target="label", sensitive_features=["sex", "age_band"]
-                    ),
-                    reference_data_uri=ref_path.as_uri(),
-                    reference_data_sha256=sha256_file(ref_path),
-                ),
-            )
+        upgrade(make_engine(settings))
+        current_uri = register_bench(settings, home, args.rows, args.columns)
 
         def run():  # type: ignore[no-untyped-def]
             return run_now(
@@ -120,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 version="v1",
                 requested_by="bench",
                 trigger="bench",
-                current_uri=cur_path.as_uri(),
+                current_uri=current_uri,
             )
 
         print("full policy run (cold: nothing cached) ...", flush=True)

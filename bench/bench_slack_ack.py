@@ -39,47 +39,6 @@ COMMANDS = ("status bench", "models", "help", "whoami")
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
-def _register(settings: Any, home: Path, rows: int, columns: int) -> str:
-    """bench_run.py's model, reference and window; returns the window's file:// URI."""
-    import skops.io
-    from bench_run import _data
-    from sklearn.linear_model import LogisticRegression
-
-    from modelgate.db import make_engine, session_scope
-    from modelgate.files import sha256_file
-    from modelgate.registry import service
-    from modelgate.registry.schemas import DataSchema, ModelCreate, VersionCreate
-
-    features = [f"f{i:02d}" for i in range(columns)]
-    print(f"writing a 100k-row reference and a {rows:,}-row window ...", flush=True)
-    reference = _data(100_000, columns, seed=1, shift=0.0)
-    ref_path, cur_path = home / "reference.parquet", home / "current.parquet"
-    reference.to_parquet(ref_path)
-    _data(rows, columns, seed=2, shift=0.3).to_parquet(cur_path)
-    artifact = home / "model.skops"
-    skops.io.dump(
-        LogisticRegression(max_iter=500).fit(reference[features], reference.label), artifact
-    )
-    engine = make_engine(settings)
-    with session_scope(engine) as s:
-        model = ModelCreate(name="bench", owner="bench", risk_tier="high", flavor="sklearn")
-        service.create_model(s, actor="bench", spec=model)
-        schema = DataSchema(
-            features=features, target="label", sensitive_features=["sex", "age_band"]
-        )
-        version = VersionCreate(
-            version="v1",
-            artifact_uri=artifact.as_uri(),
-            artifact_sha256=sha256_file(artifact),
-            data_schema=schema,
-            reference_data_uri=ref_path.as_uri(),
-            reference_data_sha256=sha256_file(ref_path),
-        )
-        service.register_version(s, model_name="bench", actor="bench", spec=version)
-    engine.dispose()
-    return cur_path.as_uri()
-
-
 def _run_status(engine: Any) -> str | None:
     from sqlmodel import select
 
@@ -181,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.pop(var.lower(), None)
     os.environ["DO_NOT_TRACK"] = "1"
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.slack
-    from bench_run import POLICY
+    from bench_run import POLICY, register_bench
     from common import peak_rss_mb
 
     from modelgate.config import Settings
@@ -212,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(home=home, policy_paths=[home / "policies"])
         engine = make_engine(settings)
         upgrade(engine)
-        current = _register(settings, home, args.rows, args.columns)
+        current = register_bench(settings, home, args.rows, args.columns)
         server = _serve(env, port)
         url = f"http://127.0.0.1:{port}/slack/events"
         signer = SlackSigner(SECRET)
