@@ -13,24 +13,24 @@ and interactivity ``response_url`` posts go to ``response_url(token)`` and are r
 method ``"response_url"``. Raw uploads from ``files_upload_v2`` are recorded as ``"upload"``.
 
 Also a pytest fixture, ``fake_slack``: ``from tests.slack.fake_slack import fake_slack``.
+The Web API answers live in fake_slack_methods.py, the HTTP plumbing in fake_slack_http.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.parser
-import email.policy
 import itertools
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tests.slack.fake_slack_http import _Handler, _parse_body, _Server
+from tests.slack.fake_slack_methods import _ANSWERS, _err
 
 Payload = dict[str, Any] | Callable[["Call"], dict[str, Any]]
 
@@ -74,43 +74,6 @@ class _State:
     calls: list[Call] = field(default_factory=list)
     scripts: dict[str, list[_Script]] = field(default_factory=dict)
     uploads: dict[str, UploadedFile] = field(default_factory=dict)
-
-
-def _flat(qs: dict[str, list[str]]) -> dict[str, Any]:
-    return {k: v[0] if len(v) == 1 else v for k, v in qs.items()}
-
-
-def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
-    try:
-        return _parse(content_type, body)
-    except (ValueError, UnicodeDecodeError):  # recorded raw in Call.body
-        return {}
-
-
-def _parse(content_type: str, body: bytes) -> dict[str, Any]:
-    ctype = content_type.split(";")[0].strip().lower()
-    if not body:
-        return {}
-    if ctype == "application/json":
-        data = json.loads(body)
-        return data if isinstance(data, dict) else {"_json": data}
-    if ctype == "application/x-www-form-urlencoded":
-        return _flat(parse_qs(body.decode(), keep_blank_values=True))
-    if ctype == "multipart/form-data":
-        head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-        out: dict[str, Any] = {}
-        for part in msg.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            data = part.get_payload(decode=True) or b""
-            out[str(name)] = data if part.get_filename() else data.decode()
-        return out
-    return {}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the stdlib's 5 drops connections in a burst (1 s SYN retries)
 
 
 class FakeSlack:
@@ -336,181 +299,6 @@ class FakeSlack:
         info = {"file_id": file_id, "size": len(body)}
         self._record(Call("upload", info, headers, time.time(), path, status, body, verb))
         return status, {"Content-Type": "text/plain"}, f"OK - {len(body)}".encode()
-
-    def _message(self, p: dict[str, Any], ts: str) -> dict[str, Any]:
-        blocks = p.get("blocks")
-        who = {"user": self.bot_user_id, "bot_id": self.bot_id, "team": self.team_id}
-        msg: dict[str, Any] = {"type": "message", **who, "text": p.get("text", ""), "ts": ts}
-        if blocks is not None:
-            msg["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
-        if p.get("thread_ts"):
-            msg["thread_ts"] = p["thread_ts"]
-        return msg
-
-    def _user(self, user_id: str) -> dict[str, Any]:
-        name = user_id.lower().removeprefix("u_").removeprefix("u")
-        real, email = name.title(), f"{name}@example.com"
-        profile = {"real_name": real, "display_name": name, "email": email}
-        flags = {"deleted": False, "is_bot": False, "is_admin": False, "tz": "Europe/Berlin"}
-        user = {"id": user_id, "team_id": self.team_id, "name": name, "real_name": real, **flags}
-        return {**user, "profile": profile, **self.users.get(user_id, {})}
-
-
-def _ok(**fields: Any) -> dict[str, Any]:
-    return {"ok": True, **fields}
-
-
-def _err(code: str) -> dict[str, Any]:
-    return {"ok": False, "error": code}
-
-
-def _no_message(p: dict[str, Any]) -> dict[str, Any] | None:
-    if not p.get("channel"):
-        return _err("channel_not_found")
-    if not (p.get("text") or p.get("blocks") or p.get("attachments")):
-        return _err("no_text")
-    return None
-
-
-def _post_message(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    ts = f._ts()
-    return _no_message(p) or _ok(channel=p["channel"], ts=ts, message=f._message(p, ts))
-
-
-def _post_ephemeral(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    if not p.get("user"):
-        return _err("user_not_found")
-    return _no_message(p) or _ok(message_ts=f._ts())
-
-
-def _update(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    if problem := (_err("message_not_found") if not p.get("ts") else _no_message(p)):
-        return problem
-    msg = f._message(p, p["ts"])
-    return _ok(channel=p["channel"], ts=p["ts"], text=msg["text"], message=msg)
-
-
-def _delete(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    if not p.get("channel") or not p.get("ts"):
-        return _err("message_not_found")
-    return _ok(channel=p["channel"], ts=p["ts"])
-
-
-def _views_open(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    view = p.get("view")
-    view = json.loads(view) if isinstance(view, str) else view
-    if not p.get("trigger_id") or not isinstance(view, dict):
-        return _err("invalid_arguments")
-    ids = {"id": f._id("V"), "team_id": f.team_id, "app_id": "A1", "bot_id": f.bot_id}
-    state = {"hash": f._ts(), "state": {"values": {}}, "private_metadata": "", "callback_id": ""}
-    return _ok(view={**ids, **state, **view})
-
-
-def _users_info(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    user_id = str(p.get("user", ""))
-    if user_id not in f.users and user_id[:1] not in ("U", "W"):
-        return _err("user_not_found")
-    return _ok(user=f._user(user_id))
-
-
-def _usergroup_members(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    group = str(p.get("usergroup", ""))
-    if group not in f.usergroups:
-        return _err("no_such_subteam")
-    return _ok(users=list(f.usergroups[group]))
-
-
-def _conversations_info(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    cid = str(p.get("channel", ""))
-    if not cid:
-        return _err("channel_not_found")
-    name = f.channels.get(cid, cid.lower().removeprefix("c_"))
-    flags = {"is_channel": True, "is_private": cid.startswith("G"), "is_archived": False}
-    return _ok(channel={"id": cid, "name": name, **flags, "is_member": True})
-
-
-def _get_upload_url(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    if not p.get("filename") or not str(p.get("length", "")).isdigit():
-        return _err("invalid_arguments")
-    file_id = f._id("F")
-    with f._lock:
-        f._state.uploads[file_id] = UploadedFile(file_id, p["filename"], int(p["length"]))
-    return _ok(upload_url=f"{f.root_url}upload/{file_id}", file_id=file_id)
-
-
-def _complete_upload(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    files = p.get("files")
-    items = json.loads(files) if isinstance(files, str) else files
-    if not isinstance(items, list) or not items:
-        return _err("invalid_arguments")
-    out = []
-    with f._lock:
-        for item in items:
-            up = f._state.uploads.get(str(item.get("id")))
-            if up is None or len(up.data) != up.length:
-                return _err("file_not_found")
-            up.title = item.get("title") or up.filename
-            up.channel = p.get("channel_id") or p.get("channels")
-            up.thread_ts, up.initial_comment = p.get("thread_ts"), p.get("initial_comment")
-            up.completed = True
-            url = f"{f.root_url}files/{up.file_id}"
-            info = {"id": up.file_id, "name": up.filename, "title": up.title}
-            out.append({**info, "size": len(up.data), "url_private": url, "permalink": url})
-    return _ok(files=out)
-
-
-def _auth_test(f: FakeSlack, p: dict[str, Any]) -> dict[str, Any]:
-    ids = {"team_id": f.team_id, "user_id": f.bot_user_id, "bot_id": f.bot_id}
-    return _ok(
-        url="https://modelgate-test.slack.com/",
-        team="Modelgate Test",
-        user="modelgate",
-        **ids,
-        is_enterprise_install=False,
-    )
-
-
-_ANSWERS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
-    "auth.test": _auth_test,
-    "chat.postMessage": _post_message,
-    "chat.postEphemeral": _post_ephemeral,
-    "chat.update": _update,
-    "chat.delete": _delete,
-    "views.open": _views_open,
-    "users.info": _users_info,
-    "usergroups.users.list": _usergroup_members,
-    "conversations.info": _conversations_info,
-    "files.getUploadURLExternal": _get_upload_url,
-    "files.completeUploadExternal": _complete_upload,
-}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeSlack
-    protocol_version = "HTTP/1.0"
-
-    def _serve(self) -> None:
-        url = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        query = _flat(parse_qs(url.query, keep_blank_values=True))
-        try:
-            status, extra, payload = self.fake.handle(url.path, query, headers, body, self.command)
-        except Exception as exc:  # a bug in the fake must show up in the test, not hang it
-            status, extra = 500, {"Content-Type": "text/plain"}
-            payload = f"fake slack error: {type(exc).__name__}: {exc}".encode()
-        self.send_response(status)
-        for k, v in extra.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = _serve
-    do_POST = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
