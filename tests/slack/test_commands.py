@@ -36,6 +36,15 @@ def texts(message: dict[str, Any]) -> str:
     return "\n".join(found)
 
 
+def set_stage(engine: Any, settings: Any, stage: str, *, actor: str, reason: str) -> None:
+    """Put scorer v1 in `stage` (as a promotion would), via the registry service."""
+    with session_scope(engine) as s:
+        registry.set_stage(
+            s, model_name="scorer", stage=stage, version="v1", actor=actor, reason=reason,
+            stages=settings.stages, via="test",
+        )  # fmt: skip
+
+
 def runs_in_db(engine: Any) -> list[CheckRun]:
     from sqlmodel import select
 
@@ -88,17 +97,7 @@ def test_text_containing_payload_is_still_a_command(slack_app: SlackApp, scorer:
 def test_models_lists_tier_production_and_last_run(
     slack_app: SlackApp, scorer: str, engine
 ) -> None:  # type: ignore[no-untyped-def]
-    with session_scope(engine) as s:
-        registry.set_stage(
-            s,
-            model_name=scorer,
-            stage="production",
-            version="v1",
-            actor="ana",
-            reason="first release",
-            stages=slack_app.settings.stages,
-            via="test",
-        )
+    set_stage(engine, slack_app.settings, "production", actor="ana", reason="first release")
     slack_app.command("models")
     reply = slack_app.reply()
     assert reply["response_type"] == "ephemeral"
@@ -113,17 +112,7 @@ def test_models_lists_tier_production_and_last_run(
 
 
 def test_status_history_and_whoami(slack_app: SlackApp, scorer: str, engine) -> None:  # type: ignore[no-untyped-def]
-    with session_scope(engine) as s:
-        registry.set_stage(
-            s,
-            model_name=scorer,
-            stage="staging",
-            version="v1",
-            actor="slack:U_ALICE",
-            reason="try it",
-            stages=slack_app.settings.stages,
-            via="test",
-        )
+    set_stage(engine, slack_app.settings, "staging", actor="slack:U_ALICE", reason="try it")
     slack_app.command("status scorer", token="status")
     status = slack_app.reply("status")
     assert status["blocks"][0]["text"]["text"] == "scorer"
