@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -113,8 +115,11 @@ class Settings(BaseSettings):
             import secrets
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            # created owner-only from the start, never briefly world-readable
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
 
     def effective_policy_paths(self) -> list[Path]:
