@@ -230,7 +230,13 @@ async def start_check(
     if notify is not None:
         await asyncio.to_thread(_set_notify, deps.engine, plan.run_id, notify)
     await asyncio.to_thread(deps.pool.submit, plan.run_id)  # the first may start processes
-    ack = run_queued_ack(plan.model, plan.version, plan.run_id, current=current)
+    ack = run_queued_ack(
+        plan.model,
+        plan.version,
+        plan.run_id,
+        current=current,
+        posted_in=notify["channel"] if notify else None,
+    )
     await respond(response_type="ephemeral", **ack.to_dict())
 
 

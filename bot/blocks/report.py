@@ -180,13 +180,30 @@ def run_started(model: str, version: str, user_id: str) -> Message:
     return Message(text=text, blocks=[section(line)])
 
 
-def run_queued_ack(model: str, version: str, run_id: str, *, current: str | None = None) -> Message:
-    """The ephemeral answer to ``/modelgate run``: queued, and where results will appear."""
+def run_queued_ack(
+    model: str,
+    version: str,
+    run_id: str,
+    *,
+    current: str | None = None,
+    posted_in: str | None = None,
+) -> Message:
+    """The ephemeral answer to ``/modelgate check``: queued, and where results will appear
+    (`posted_in`: the channel id or #name of the "running…" message; None: nowhere yet)."""
     window = window_name(current)
     on = f" on window `{escape(window)}`" if window else ""
+    if posted_in is None:
+        where = (
+            "I could not post in the model's channel or here: `/invite @modelgate`, then "
+            f"`/modelgate report {escape(run_id[:8])}` shows the result."
+        )
+    elif posted_in[:1] in "CG":
+        where = f"The results will be posted in <#{posted_in}>."
+    else:
+        where = f"The results will be posted in {escape(posted_in)}."
     line = (
         f"{emoji('queued')} Queued run `{escape(run_id)}` for *{escape(model)}* "
-        f"`{escape(version)}`{on}. The results will be posted in this channel."
+        f"`{escape(version)}`{on}. {where}"
     )
     text = f"Queued run {run_id} for {model} {version}" + (f" on {window}" if window else "")
     return Message(text=text, blocks=[section(line)])
